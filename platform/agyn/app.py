@@ -1,0 +1,84 @@
+"""The all-in-one FastAPI application (SPEC D1): every module's router on one process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from agyn import __version__, migrations
+from agyn.bootstrap import BootstrapResult, bootstrap
+from agyn.container import Platform
+from agyn.gateway import endpoints as gateway_endpoints
+from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from agyn.kit.errors import install_error_handlers
+from agyn.organizations import endpoints as organizations_endpoints
+from agyn.settings import Settings
+from agyn.users import endpoints as users_endpoints
+
+log = logging.getLogger("agyn.app")
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+async def start(platform: Platform) -> BootstrapResult | None:
+    """Bring the database to the code's schema (SQLite) or insist it is, then load and bootstrap."""
+    if platform.database.is_sqlite:
+        platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await migrations.upgrade(platform.database)
+    else:
+        current, head = await migrations.current_revision(platform.database), migrations.head_revision()
+        if current != head:
+            raise SchemaOutOfDate(f"the database schema is at {current}, the code needs {head}: run `agyn db upgrade`")
+    async with platform.database.transaction() as session:
+        await platform.authz.load(session)
+    return await bootstrap(platform)
+
+
+def announce_admin_token(result: BootstrapResult) -> None:
+    """Print the first admin token once, to the terminal only (never to the logs)."""
+    print(
+        f"\nFirst start: created the cluster admin.\n  API token: {result.admin_token}\n"
+        f"  (also written to {result.token_path}, mode 0600; it is not shown again)\n",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    platform = Platform(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        result = await start(platform)
+        if result is not None:
+            announce_admin_token(result)
+        log.info("agyn is ready", extra={"version": __version__, "database": platform.database.engine.dialect.name,
+                                         "authorization": "embedded" if platform.authz.embedded else "openfga"})
+        try:
+            yield
+        finally:
+            await platform.aclose()
+
+    app = FastAPI(
+        title="Agyn API",
+        version=__version__,
+        summary="Control and data plane of the Agyn agent platform.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.state.metrics_registry = CollectorRegistry()
+    install_error_handlers(app)
+    app.include_router(gateway_endpoints.router)
+    app.include_router(users_endpoints.router)
+    app.include_router(organizations_endpoints.router)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
+    return app

@@ -1,0 +1,1 @@
+"""The `agyn` command line."""

@@ -1,0 +1,220 @@
+"""The `agyn` command line: run the platform, manage its database, talk to a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import httpx
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agyn import __version__
+from agyn.settings import Settings
+
+app = typer.Typer(
+    name="agyn",
+    help="Agyn: AI agents in conversations, declared as code. Run `agyn serve` to start the platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the platform database schema.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage your API tokens on a running platform.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(token_app, name="token")
+
+console = Console()
+errors = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where the SQLite database, keys and the admin token live "
+                                    "[env AGYN_DATA_DIR; default .agyn].", show_default=False),
+]
+
+
+def fail(message: str, fix: str | None = None) -> NoReturn:
+    """One clear line saying what went wrong, and how to fix it."""
+    errors.print(f"[bold red]error:[/] {message}" + (f" — {fix}" if fix else ""), highlight=False)
+    raise typer.Exit(1)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except (ValidationError, ValueError) as error:
+        first = error.errors()[0] if isinstance(error, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) if first else ""
+        reason = first["msg"] if first else str(error)
+        fail(f"invalid setting {where}: {reason}" if where else f"invalid settings: {reason}",
+             "check the AGYN_* environment variables and the config file")
+
+
+@app.command()
+def version() -> None:
+    """Print the agyn version."""
+    console.print(f"agyn {__version__}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address [env AGYN_HOST; default 127.0.0.1].",
+                                             show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [env AGYN_PORT; default 8080].",
+                                             show_default=False)] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the all-in-one platform: API, orchestrator and local runner in one process.
+
+    With no configuration it uses a SQLite database in the data dir and the embedded
+    authorization engine. On first start it creates the cluster admin and prints its API token.
+    """
+    import uvicorn
+
+    from agyn.app import create_app
+    from agyn.kit.logging import configure_logging
+
+    settings = load_settings(host=host, port=port, data_dir=data_dir)
+    configure_logging(settings.log_level, settings.log_format)
+    console.print(f"[bold]agyn {__version__}[/] serving on http://{settings.host}:{settings.port} "
+                  f"(data dir {settings.data_dir.resolve()})", highlight=False)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                    access_log=False, lifespan="on")
+    except OSError as error:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}",
+             "choose another --port or stop the process using it")
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDirOption = None) -> None:
+    """Apply pending schema migrations to the configured database."""
+    from agyn import migrations
+    from agyn.kit.db import Database
+
+    settings = load_settings(data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> tuple[str | None, str | None]:
+        database = Database(settings.effective_database_url)
+        try:
+            before = await migrations.current_revision(database)
+            await migrations.upgrade(database)
+            return before, await migrations.current_revision(database)
+        finally:
+            await database.dispose()
+
+    with console.status("Applying migrations..."):
+        try:
+            before, after = asyncio.run(run())
+        except OSError as error:
+            fail(f"cannot reach the database: {error}", "check AGYN_DATABASE_URL and that the server is running")
+    if before == after:
+        console.print(f"Database schema is up to date (revision {after}).")
+    else:
+        console.print(f"Database schema upgraded from {before or 'empty'} to {after}.")
+
+
+@config_app.command("show")
+def config_show(data_dir: DataDirOption = None) -> None:
+    """Print the effective settings as JSON, with every secret masked."""
+    settings = load_settings(data_dir=data_dir)
+    console.print_json(json.dumps(settings.masked()))
+
+
+# --- API client commands -------------------------------------------------------------------------
+
+ApiUrlOption = Annotated[str, typer.Option("--api-url", envvar="AGYN_API_URL",
+                                           help="The platform's URL.")]
+TokenOption = Annotated[
+    str | None,
+    typer.Option("--token", envvar="AGYN_API_TOKEN", show_default=False,
+                 help="API token [default: the admin token in the data dir]."),
+]
+
+
+def api_client(api_url: str, token: str | None, data_dir: Path | None) -> httpx.Client:
+    if token is None:
+        token_file = (data_dir or Path(os.environ.get("AGYN_DATA_DIR", ".agyn"))) / "admin-token"
+        if not token_file.is_file():
+            fail("no API token given", "pass --token, set AGYN_API_TOKEN, or run from the directory holding "
+                                       ".agyn/admin-token")
+        token = token_file.read_text().strip()
+    return httpx.Client(base_url=api_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.HTTPError as error:
+        fail(f"cannot reach {client.base_url}: {error}", "start the platform with `agyn serve` or pass --api-url")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        fail(f"{method} {path} failed ({response.status_code}): {detail}")
+    return response.json() if response.content else None
+
+
+def _when(value: str | None) -> str:
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="A name that says what the token is for.")],
+    expires_at: Annotated[str | None, typer.Option(help="Expiry, RFC 3339 (e.g. 2027-01-01T00:00:00Z).")] = None,
+    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    token: TokenOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an API token for yourself; its value is printed once."""
+    with api_client(api_url, token, data_dir) as client:
+        created = call(client, "POST", "/api/v1/api-tokens", json={"name": name, "expires_at": expires_at})
+    console.print(f"Created token [bold]{created['name']}[/] ({created['id']}). Store it now; it is not shown "
+                  "again:", highlight=False)
+    console.print(created["token"], highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(
+    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    token: TokenOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """List your API tokens (their values are never shown)."""
+    table = Table("ID", "Name", "Prefix", "Created", "Expires", "Last used")
+    with api_client(api_url, token, data_dir) as client:
+        page_token: str | None = None
+        while True:
+            page = call(client, "GET", "/api/v1/api-tokens",
+                        params={"page_size": 100, **({"page_token": page_token} if page_token else {})})
+            for item in page["items"]:
+                table.add_row(item["id"], item["name"], f"agyn_{item['token_prefix']}…", _when(item["created_at"]),
+                              _when(item["expires_at"]), _when(item["last_used_at"]))
+            page_token = page.get("next_page_token")
+            if not page_token:
+                break
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The id of the token to revoke (see `agyn token list`).")],
+    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    token: TokenOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke one of your API tokens; it stops working at once."""
+    with api_client(api_url, token, data_dir) as client:
+        call(client, "DELETE", f"/api/v1/api-tokens/{token_id}")
+    console.print(f"Revoked token {token_id}.")

@@ -1,0 +1,27 @@
+"""The platform's parts for one process, wired once from settings (no globals)."""
+
+from __future__ import annotations
+
+from agyn.authorization.service import AuthorizationService
+from agyn.gateway.oidc import OIDCVerifier
+from agyn.identity.service import IdentityService
+from agyn.kit.db import Database
+from agyn.organizations.service import OrganizationsService
+from agyn.settings import Settings
+from agyn.users.service import UsersService
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = Database(settings.effective_database_url)
+        self.authz = AuthorizationService.from_settings(settings)
+        self.oidc = OIDCVerifier(settings.oidc) if settings.oidc.enabled else None
+        self.identity = IdentityService()
+        self.users = UsersService(self.identity, self.authz)
+        self.organizations = OrganizationsService(self.identity, self.authz, self.users)
+
+    async def aclose(self) -> None:
+        if self.oidc is not None:
+            await self.oidc.aclose()
+        await self.database.dispose()

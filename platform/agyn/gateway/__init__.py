@@ -1,0 +1,1 @@
+"""Gateway: the single external API — authentication, request ids, logs, metrics, health."""

@@ -1,0 +1,1 @@
+"""Shared machinery every module uses: database, base models, repositories, errors, HTTP conventions."""

@@ -1,0 +1,180 @@
+"""RFC 9457 problem details with a stable `code`, and the handlers that turn every failure into one.
+
+Services raise the `ProblemError` subclasses; nothing else decides status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("agyn.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return problem(self.status, self.code, self.title, self.detail, self.errors, instance)
+
+
+class InvalidArgument(ProblemError):
+    status, code, title = 400, "invalid_argument", "Invalid argument"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> InvalidArgument:
+        return cls(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class Unauthenticated(ProblemError):
+    status, code, title = 401, "unauthenticated", "Unauthenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="agyn"'})
+
+
+class PermissionDenied(ProblemError):
+    status, code, title = 403, "permission_denied", "Permission denied"
+
+
+class NotFound(ProblemError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class AlreadyExists(ProblemError):
+    status, code, title = 409, "already_exists", "Already exists"
+
+
+class FailedPrecondition(ProblemError):
+    status, code, title = 409, "failed_precondition", "Failed precondition"
+
+
+class PreconditionFailed(ProblemError):
+    """An `If-Match` that does not match the current ETag (HTTP 412)."""
+
+    status, code, title = 412, "failed_precondition", "Precondition failed"
+
+
+class Conflict(ProblemError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class UnprocessableIdempotencyKey(ProblemError):
+    status, code, title = 422, "invalid_argument", "Idempotency key reused"
+
+
+class PayloadTooLarge(ProblemError):
+    status, code, title = 413, "resource_exhausted", "Payload too large"
+
+
+def not_found(kind: str, identifier: object) -> NotFound:
+    return NotFound(f"{kind} {identifier} not found")
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "json_invalid":
+        return f"malformed JSON: {error.get('ctx', {}).get('error', 'cannot parse the body')}"
+    if kind == "missing":
+        return "required"
+    return str(error.get("msg", "invalid value"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.to_problem(request.url.path), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(tuple(error.get("loc", ()))), "message": _validation_message(error)}
+            for error in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+        body = problem(400, "invalid_argument", "Invalid argument", detail, errors, request.url.path)
+        return problem_response(body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "invalid_argument",
+                409: "conflict", 413: "resource_exhausted", 429: "resource_exhausted"}.get(
+            exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
+        body = problem(exc.status_code, code, title, str(exc.detail), None, request.url.path)
+        return problem_response(body, getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        body = PreconditionFailed("the resource was changed concurrently; read it again and retry")
+        return problem_response(body.to_problem(request.url.path))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error", extra={"error": str(exc.orig)})
+        body = Conflict("the request conflicts with the current state of another resource")
+        return problem_response(body.to_problem(request.url.path))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        body = problem(500, "internal", "Internal error", "an unexpected error occurred", None, request.url.path)
+        return problem_response(body)

@@ -1,0 +1,154 @@
+"""HTTP conventions shared by every router (SPEC §5).
+
+`TransactionalRoute` is the unit of work: a request's writes commit together after the endpoint
+succeeded and before the response leaves, or not at all. It also applies `Idempotency-Key`, inside
+the same transaction, so a retried POST can never create twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Header, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import String, Text, delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agyn.kit.db import Base, Database, commit, utcnow
+from agyn.kit.errors import InvalidArgument, PreconditionFailed, UnprocessableIdempotencyKey
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+class Schema(BaseModel):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReadSchema(BaseModel):
+    """Base of responses built from ORM objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ResourceRead(ReadSchema):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    etag: str
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST carrying an `Idempotency-Key`, replayed for 24 hours."""
+
+    __tablename__ = "idempotency_records"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened on first use; `TransactionalRoute` commits or discards it."""
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if session is None:
+        database: Database = request.app.state.platform.database
+        session = database.sessionmaker()
+        request.state.db_session = session
+    return session
+
+
+def _idempotency_scope(request: Request, key: str) -> str:
+    caller = request.headers.get("authorization", "")
+    material = "\n".join((caller, request.method, request.url.path, key))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def transactional_handler(request: Request) -> Response:
+            idempotency_key = request.headers.get(IDEMPOTENCY_HEADER) if request.method == "POST" else None
+            try:
+                if idempotency_key is not None:
+                    return await _idempotent(request, idempotency_key, handler)
+                response = await handler(request)
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                if session is not None and response.status_code < 400:
+                    await commit(session)
+                return response
+            finally:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    await session.close()
+
+        return transactional_handler
+
+
+async def _idempotent(
+    request: Request, key: str, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+) -> Response:
+    if not 1 <= len(key) <= 255:
+        raise InvalidArgument.field("Idempotency-Key", "must be 1 to 255 characters")
+    scope = _idempotency_scope(request, key)
+    request_hash = hashlib.sha256(await request.body()).hexdigest()
+    session = get_session(request)
+    record = await session.get(IdempotencyRecord, scope)
+    if record is not None and record.created_at < utcnow() - IDEMPOTENCY_TTL:
+        await session.delete(record)
+        await session.flush()
+        record = None
+    if record is not None:
+        if record.request_hash != request_hash:
+            raise UnprocessableIdempotencyKey(
+                "this Idempotency-Key was already used with a different request body; use a new key"
+            )
+        headers = {"Idempotent-Replayed": "true"}
+        if record.etag:
+            headers["ETag"] = record.etag
+        return Response(record.body, status_code=record.status_code, media_type=record.media_type, headers=headers)
+    response = await handler(request)
+    if response.status_code < 400:
+        session.add(
+            IdempotencyRecord(
+                scope=scope,
+                request_hash=request_hash,
+                status_code=response.status_code,
+                media_type=response.media_type,
+                body=bytes(response.body).decode(),
+                etag=response.headers.get("etag"),
+            )
+        )
+        await commit(session)
+    return response
+
+
+async def purge_idempotency_records(session: AsyncSession) -> None:
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_TTL))
+
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="ETag the change is based on; 412 when stale.")
+]
+
+
+def check_if_match(if_match: str | None, etag: str) -> None:
+    """Honour `If-Match` (RFC 9110): `*` or any listed tag equal to the current one."""
+    if if_match is None:
+        return
+    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in candidates and etag not in candidates:
+        raise PreconditionFailed(f"If-Match {if_match} does not match the current ETag {etag}")

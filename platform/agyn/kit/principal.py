@@ -1,0 +1,27 @@
+"""Who is calling: the authenticated identity every service authorizes against."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class IdentityType(StrEnum):
+    user = "user"
+    agent = "agent"
+    runner = "runner"
+    app = "app"
+    platform = "platform"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    identity_id: uuid.UUID
+    identity_type: IdentityType
+    api_token_id: uuid.UUID | None = None
+
+    @property
+    def subject(self) -> str:
+        """The principal as an authorization-model user (`identity:<id>`)."""
+        return f"identity:{self.identity_id}"

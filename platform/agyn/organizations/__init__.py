@@ -1,0 +1,1 @@
+"""Organizations: the tenancy boundary, and memberships (owner/member; invitations)."""

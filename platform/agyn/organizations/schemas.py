@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+from agyn.kit.http import ResourceRead, Schema
+
+OrgName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+MembershipRole = Literal["owner", "member"]
+MembershipStatus = Literal["pending", "active"]
+
+
+class OrganizationCreate(Schema):
+    name: OrgName
+
+
+class OrganizationUpdate(Schema):
+    name: OrgName | None = None
+
+
+class OrganizationRead(ResourceRead):
+    name: str
+
+
+class MembershipCreate(Schema):
+    organization_id: uuid.UUID
+    identity_id: uuid.UUID
+    role: MembershipRole = "member"
+
+
+class MembershipUpdate(Schema):
+    role: MembershipRole
+
+
+class MembershipRead(ResourceRead):
+    organization_id: uuid.UUID
+    identity_id: uuid.UUID
+    role: MembershipRole
+    status: MembershipStatus

@@ -1,0 +1,231 @@
+"""Organizations and memberships: who may see an org, invite, join, leave, and manage it.
+
+Membership rules: a cluster admin's grant is active at once; an owner's grant is an invitation,
+pending until the invitee accepts (no tuple, so the org stays invisible to them until then); an
+org never loses its last owner through the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agyn.authorization.engine import TupleKey
+from agyn.authorization.service import CLUSTER, AuthorizationService
+from agyn.identity.service import IdentityService
+from agyn.kit.db import utcnow
+from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from agyn.kit.pagination import PageRequest, paginate
+from agyn.kit.principal import IdentityType, Principal
+from agyn.organizations.models import Membership, Organization
+from agyn.organizations.schemas import MembershipCreate, OrganizationCreate, OrganizationUpdate
+from agyn.users.service import UsersService
+
+
+def org_object(organization_id: uuid.UUID) -> str:
+    return f"organization:{organization_id}"
+
+
+def role_tuple(membership: Membership) -> TupleKey:
+    return TupleKey(f"identity:{membership.identity_id}", membership.role, org_object(membership.organization_id))
+
+
+class OrganizationsService:
+    def __init__(self, identity: IdentityService, authz: AuthorizationService, users: UsersService) -> None:
+        self.identity = identity
+        self.authz = authz
+        self.users = users
+
+    # --- organizations -----------------------------------------------------------------------
+
+    async def create(
+        self, session: AsyncSession, principal: Principal, data: OrganizationCreate, *, is_system: bool = False
+    ) -> Organization:
+        """Create an org; the creator becomes its active owner."""
+        await self._ensure_name_free(session, data.name)
+        organization = Organization(name=data.name, is_system=is_system)
+        session.add(organization)
+        await session.flush()
+        await self.authz.write(session, [TupleKey(CLUSTER, "cluster", org_object(organization.id))])
+        await self._activate(session, Membership(organization_id=organization.id, identity_id=principal.identity_id,
+                                                 role="owner", status="active"))
+        return organization
+
+    async def get(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID) -> Organization:
+        organization = await session.get(Organization, organization_id)
+        if organization is None or not await self.authz.check(principal, "can_view", org_object(organization_id)):
+            raise NotFound(f"organization {organization_id} not found")
+        return organization
+
+    async def list(
+        self, session: AsyncSession, principal: Principal, page: PageRequest, name: str | None = None
+    ) -> tuple[list[Organization], str | None]:
+        statement = select(Organization)
+        if not await self.authz.is_cluster_admin(principal):
+            visible = await self.authz.list_object_ids(principal, "can_view", "organization")
+            statement = statement.where(Organization.id.in_([uuid.UUID(i) for i in visible]))
+        if name is not None:
+            statement = statement.where(Organization.name == name)
+        return await paginate(session, statement, Organization.id, page)
+
+    async def update(
+        self, session: AsyncSession, principal: Principal, organization: Organization, data: OrganizationUpdate
+    ) -> Organization:
+        await self.authz.require(principal, "can_manage_organization", org_object(organization.id),
+                                 "change this organization")
+        if data.name is not None and data.name != organization.name:
+            await self._ensure_name_free(session, data.name)
+            organization.name = data.name
+            organization.updated_at = utcnow()
+        await session.flush()
+        return organization
+
+    async def delete(self, session: AsyncSession, principal: Principal, organization: Organization) -> None:
+        await self.authz.require(principal, "can_manage_organization", org_object(organization.id),
+                                 "delete this organization")
+        if organization.is_system:
+            raise FailedPrecondition("the system organization cannot be deleted")
+        await self.authz.delete_object(session, org_object(organization.id))
+        await self.identity.remove_organization(session, organization.id)
+        await session.delete(organization)
+        await session.flush()
+
+    async def _ensure_name_free(self, session: AsyncSession, name: str) -> None:
+        if await session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
+            raise AlreadyExists(f"an organization named {name!r} already exists")
+
+    # --- memberships -------------------------------------------------------------------------
+
+    async def create_membership(
+        self, session: AsyncSession, principal: Principal, data: MembershipCreate
+    ) -> Membership:
+        """Cluster admins add members directly; owners invite (pending until accepted)."""
+        organization = await self.get(session, principal, data.organization_id)
+        org = org_object(organization.id)
+        if await self.authz.check(principal, "can_add_member", org):
+            status = "active"
+        elif await self.authz.check(principal, "can_invite", org):
+            status = "pending"
+        else:
+            raise PermissionDenied("only an owner of the organization may invite members")
+        if await self.identity.get_type(session, data.identity_id) is None:
+            raise InvalidArgument.field("identity_id", f"no identity {data.identity_id} exists")
+        existing = await session.scalar(select(Membership).where(
+            Membership.organization_id == organization.id, Membership.identity_id == data.identity_id))
+        if existing is not None:
+            raise AlreadyExists(f"identity {data.identity_id} already has a {existing.status} membership "
+                                f"({existing.id}) in this organization")
+        membership = Membership(organization_id=organization.id, identity_id=data.identity_id, role=data.role,
+                                status=status, invited_by=principal.identity_id)
+        if status == "active":
+            await self._activate(session, membership)
+        else:
+            session.add(membership)
+            await session.flush()
+        return membership
+
+    async def get_membership(
+        self, session: AsyncSession, principal: Principal, membership_id: uuid.UUID
+    ) -> Membership:
+        """Visible to the member themself and to whoever can see the org."""
+        membership = await session.get(Membership, membership_id)
+        if membership is None or not (
+            membership.identity_id == principal.identity_id
+            or await self.authz.check(principal, "can_view", org_object(membership.organization_id))
+        ):
+            raise NotFound(f"membership {membership_id} not found")
+        return membership
+
+    async def list_memberships(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        page: PageRequest,
+        organization_id: uuid.UUID | None = None,
+        identity_id: uuid.UUID | None = None,
+        status: str | None = None,
+    ) -> tuple[list[Membership], str | None]:
+        statement = select(Membership)
+        if not await self.authz.is_cluster_admin(principal):
+            visible = [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, "can_view", "organization")]
+            statement = statement.where(or_(Membership.identity_id == principal.identity_id,
+                                            Membership.organization_id.in_(visible)))
+        if organization_id is not None:
+            statement = statement.where(Membership.organization_id == organization_id)
+        if identity_id is not None:
+            statement = statement.where(Membership.identity_id == identity_id)
+        if status is not None:
+            statement = statement.where(Membership.status == status)
+        return await paginate(session, statement, Membership.id, page)
+
+    async def update_membership_role(
+        self, session: AsyncSession, principal: Principal, membership: Membership, role: str
+    ) -> Membership:
+        await self.authz.require(principal, "can_manage_members", org_object(membership.organization_id),
+                                 "change roles in this organization")
+        if role == membership.role:
+            return membership
+        if membership.role == "owner" and membership.status == "active":
+            await self._ensure_other_owner(session, membership)
+        if membership.status == "active":
+            old = role_tuple(membership)
+            membership.role = role
+            await self.authz.write(session, writes=[role_tuple(membership)], deletes=[old])
+        else:
+            membership.role = role
+        membership.updated_at = utcnow()
+        await session.flush()
+        return membership
+
+    async def delete_membership(self, session: AsyncSession, principal: Principal, membership: Membership) -> None:
+        """Owners remove members; anyone may leave; the last owner stays."""
+        if membership.identity_id != principal.identity_id:
+            await self.authz.require(principal, "can_manage_members", org_object(membership.organization_id),
+                                     "remove members of this organization")
+        if membership.role == "owner" and membership.status == "active":
+            await self._ensure_other_owner(session, membership)
+        if membership.status == "active":
+            await self.authz.write(session, deletes=[role_tuple(membership)])
+            await self.identity.remove_nickname(session, membership.organization_id, membership.identity_id)
+        await session.delete(membership)
+        await session.flush()
+
+    async def accept(self, session: AsyncSession, principal: Principal, membership: Membership) -> Membership:
+        self._require_invitee(principal, membership)
+        if membership.status == "pending":
+            membership.status = "active"
+            membership.updated_at = utcnow()
+            await self._activate(session, membership)
+        return membership
+
+    async def decline(self, session: AsyncSession, principal: Principal, membership: Membership) -> None:
+        self._require_invitee(principal, membership)
+        if membership.status != "pending":
+            raise FailedPrecondition("this membership is already active; delete it to leave the organization")
+        await session.delete(membership)
+        await session.flush()
+
+    def _require_invitee(self, principal: Principal, membership: Membership) -> None:
+        if membership.identity_id != principal.identity_id:
+            raise PermissionDenied("only the invited identity may accept or decline an invitation")
+
+    async def _activate(self, session: AsyncSession, membership: Membership) -> None:
+        """Grant the role tuple and seed the member's default @nickname (users: their username)."""
+        session.add(membership)
+        await session.flush()
+        await self.authz.write(session, [role_tuple(membership)])
+        if await self.identity.get_type(session, membership.identity_id) == IdentityType.user:
+            username = await self.users.username_of(session, membership.identity_id)
+            if username:
+                await self.identity.try_set_nickname(session, membership.organization_id, membership.identity_id,
+                                                     username)
+
+    async def _ensure_other_owner(self, session: AsyncSession, membership: Membership) -> None:
+        owners = await session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.organization_id == membership.organization_id, Membership.role == "owner",
+            Membership.status == "active", Membership.id != membership.id))
+        if not owners:
+            raise FailedPrecondition("an organization must keep at least one owner; make another member an "
+                                     "owner first")

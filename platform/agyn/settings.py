@@ -1,0 +1,143 @@
+"""Platform settings: `AGYN_*` environment variables, an optional config file, embedded defaults.
+
+Precedence (highest first): explicit arguments, environment, config file (`AGYN_CONFIG_FILE`, TOML
+or YAML), defaults. Every production part is chosen here; with nothing set the platform runs on
+one machine (SQLite in the data dir, embedded authorization, in-process pub/sub).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "AGYN_CONFIG_FILE"
+
+
+class OpenFGASettings(BaseModel):
+    """An OpenFGA server; when `api_url` is unset the embedded engine is used."""
+
+    api_url: str | None = None
+    store_id: str | None = None
+    model_id: str | None = None
+    api_token: SecretStr | None = None
+
+
+class OIDCSettings(BaseModel):
+    """The identity provider whose access tokens (JWTs) log users in."""
+
+    issuer: str | None = None
+    audience: str | None = None
+    jwks_url: str | None = Field(
+        default=None, description="Defaults to the issuer's discovery document's jwks_uri."
+    )
+    username_claim: str = "preferred_username"
+    name_claim: str = "name"
+    email_claim: str = "email"
+
+    @property
+    def enabled(self) -> bool:
+        return self.issuer is not None
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one platform process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGYN_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Path(".agyn")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file agyn.db in the data dir."
+    )
+    redis_url: str | None = Field(default=None, description="Redis for pub/sub; default: in-process.")
+    openfga: OpenFGASettings = OpenFGASettings()
+    oidc: OIDCSettings = OIDCSettings()
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            path = Path(config_file).expanduser()
+            if not path.is_file():
+                raise ValueError(f"{CONFIG_FILE_ENV}={config_file}: no such file")
+            if path.suffix == ".toml":
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            elif path.suffix in {".yaml", ".yml"}:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            else:
+                raise ValueError(f"{CONFIG_FILE_ENV}={config_file}: use a .toml, .yaml or .yml file")
+        return tuple(sources)
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'agyn.db').resolve()}"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.data_dir / "admin-token"
+
+    @property
+    def encryption_key_path(self) -> Path:
+        return self.data_dir / "encryption-key"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, every secret replaced by asterisks."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = mask_url_password(self.effective_database_url)
+        if self.redis_url:
+            data["redis_url"] = mask_url_password(self.redis_url)
+        return data
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async drivers."""
+    for plain, driver in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                          ("sqlite:///", "sqlite+aiosqlite:///")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+def mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':**********' if has_password else ''}@{host}"

@@ -1,0 +1,229 @@
+"""Users and API tokens: provisioning, profiles, the cluster-admin role, token lifecycle."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import string
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agyn.authorization.engine import TupleKey
+from agyn.authorization.service import CLUSTER, AuthorizationService
+from agyn.identity.service import NICKNAME_PATTERN, IdentityService
+from agyn.kit.audit import record_audit_event
+from agyn.kit.db import utcnow
+from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from agyn.kit.pagination import PageRequest, paginate
+from agyn.kit.principal import IdentityType, Principal
+from agyn.users import tokens
+from agyn.users.models import ApiToken, User
+from agyn.users.schemas import ApiTokenCreate, UserCreate, UserUpdate
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def admin_tuple(identity_id: uuid.UUID) -> TupleKey:
+    return TupleKey(f"identity:{identity_id}", "admin", CLUSTER)
+
+
+def normalise_username(raw: str) -> str:
+    value = re.sub(r"[^a-z0-9_-]", "-", raw.lower())
+    value = re.sub(r"-{2,}", "-", value).strip("-")
+    return value[:32].strip("-")
+
+
+class UsersService:
+    def __init__(self, identity: IdentityService, authz: AuthorizationService) -> None:
+        self.identity = identity
+        self.authz = authz
+
+    # --- users -------------------------------------------------------------------------------
+
+    async def require_admin(self, principal: Principal) -> None:
+        if not await self.authz.is_cluster_admin(principal):
+            raise PermissionDenied("only a cluster admin may manage users")
+
+    async def create(
+        self, session: AsyncSession, principal: Principal | None, data: UserCreate
+    ) -> tuple[User, bool]:
+        """Create a user (cluster admin); returns the user and whether it is a cluster admin."""
+        if principal is not None:
+            await self.require_admin(principal)
+        if await self.get_by_subject(session, data.oidc_subject) is not None:
+            raise AlreadyExists(f"a user with oidc_subject {data.oidc_subject!r} already exists")
+        if data.username is not None:
+            await self._ensure_username_free(session, data.username)
+            username = data.username
+        else:
+            username = await self._derive_username(session, data.oidc_subject, {"email": data.email, "name": data.name})
+        identity = await self.identity.register(session, IdentityType.user)
+        user = User(id=identity.id, oidc_subject=data.oidc_subject, username=username, name=data.name or "",
+                    email=data.email or "", photo_url=data.photo_url or "")
+        session.add(user)
+        await session.flush()
+        is_admin = data.cluster_role == "admin"
+        if is_admin:
+            await self.authz.write(session, [admin_tuple(user.id)])
+        record_audit_event(session, principal, "user.create", "user", user.id, cluster_role=data.cluster_role)
+        return user, is_admin
+
+    async def provision(self, session: AsyncSession, subject: str, claims: dict[str, Any]) -> User:
+        """First OIDC login: create the user from the token's claims."""
+        username = await self._derive_username(session, subject, claims)
+        identity = await self.identity.register(session, IdentityType.user)
+        user = User(id=identity.id, oidc_subject=subject, username=username,
+                    name=str(claims.get("name") or "")[:200], email=str(claims.get("email") or "")[:320])
+        session.add(user)
+        await session.flush()
+        return user
+
+    async def get_by_subject(self, session: AsyncSession, subject: str) -> User | None:
+        return await session.scalar(select(User).where(User.oidc_subject == subject))
+
+    async def username_of(self, session: AsyncSession, user_id: uuid.UUID) -> str | None:
+        return await session.scalar(select(User.username).where(User.id == user_id))
+
+    async def get(self, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+        """A user by id: cluster admins see everyone, others only themselves."""
+        user = await session.get(User, user_id)
+        if user is None or (user.id != principal.identity_id and not await self.authz.is_cluster_admin(principal)):
+            raise NotFound(f"user {user_id} not found")
+        return user
+
+    async def list(
+        self, session: AsyncSession, principal: Principal, page: PageRequest,
+        oidc_subject: str | None = None, username: str | None = None,
+    ) -> tuple[list[User], str | None]:
+        await self.require_admin(principal)
+        statement = select(User)
+        if oidc_subject is not None:
+            statement = statement.where(User.oidc_subject == oidc_subject)
+        if username is not None:
+            statement = statement.where(User.username == username)
+        return await paginate(session, statement, User.id, page)
+
+    async def update(
+        self, session: AsyncSession, principal: Principal, user: User, data: UserUpdate
+    ) -> User:
+        is_admin = await self.authz.is_cluster_admin(principal)
+        if not is_admin:
+            raise PermissionDenied("only a cluster admin may change users")
+        changes = data.model_dump(exclude_unset=True)
+        if changes.get("username") not in (None, user.username):
+            await self._ensure_username_free(session, changes["username"])
+        for field in ("username", "name", "email", "photo_url"):
+            if field in changes:
+                if changes[field] is None and field == "username":
+                    raise InvalidArgument.field("username", "cannot be null")
+                setattr(user, field, changes[field] or "")
+        if "cluster_role" in changes:
+            if changes["cluster_role"] != "admin" and user.id == principal.identity_id:
+                raise FailedPrecondition("you cannot remove your own cluster-admin role")
+            role_tuple = admin_tuple(user.id)
+            if changes["cluster_role"] == "admin":
+                await self.authz.write(session, writes=[role_tuple])
+            else:
+                await self.authz.write(session, deletes=[role_tuple])
+            record_audit_event(session, principal, "user.cluster_role", "user", user.id, cluster_role=changes["cluster_role"])
+        user.updated_at = utcnow()
+        await session.flush()
+        return user
+
+    async def delete(self, session: AsyncSession, principal: Principal, user: User) -> None:
+        await self.require_admin(principal)
+        if user.id == principal.identity_id:
+            raise FailedPrecondition("you cannot delete your own user")
+        await self.authz.delete_user(session, f"identity:{user.id}")
+        await session.execute(delete(ApiToken).where(ApiToken.identity_id == user.id))
+        await session.delete(user)
+        await session.flush()
+        await self.identity.unregister(session, user.id)
+        record_audit_event(session, principal, "user.delete", "user", user.id)
+
+    async def cluster_admin_ids(self, users: list[User]) -> set[uuid.UUID]:
+        """Which of `users` are cluster admins, in one read of the admin relation."""
+        if not users:
+            return set()
+        admins = await self.authz.read(relation="admin", obj=CLUSTER)
+        return {uuid.UUID(t.user.split(":", 1)[1]) for t in admins if t.user.startswith("identity:")}
+
+    async def _ensure_username_free(self, session: AsyncSession, username: str) -> None:
+        if await session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise AlreadyExists(f"username {username!r} is taken")
+
+    async def _derive_username(self, session: AsyncSession, subject: str, claims: dict[str, Any]) -> str:
+        """preferred_username → email local part → name → user-<hash>, then de-duplicated."""
+        email = str(claims.get("email") or "")
+        candidates = [str(claims.get("preferred_username") or ""), email.split("@", 1)[0] if email else "",
+                      str(claims.get("name") or "")]
+        base = next((n for n in map(normalise_username, candidates) if n), "")
+        if not base:
+            base = "user-" + hashlib.sha256(subject.encode()).hexdigest()[:8]
+        options = [base] + [f"{base[:29]}-{i}" for i in range(2, 100)]
+        options += [f"{base[:27]}-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(4))
+                    for _ in range(5)]
+        taken = set((await session.scalars(select(User.username).where(User.username.in_(options)))).all())
+        for option in options:
+            if option not in taken and NICKNAME_PATTERN.fullmatch(option):
+                return option
+        raise AlreadyExists("cannot derive a free username; create the user with an explicit username")
+
+    # --- API tokens --------------------------------------------------------------------------
+
+    async def create_token(
+        self, session: AsyncSession, principal: Principal, owner_id: uuid.UUID, data: ApiTokenCreate,
+        origin: str = "manual",
+    ) -> tuple[ApiToken, str]:
+        """Mint a token for `owner_id`; the plain value is returned this once only."""
+        if data.expires_at is not None and data.expires_at <= utcnow():
+            raise InvalidArgument.field("expires_at", "must be in the future")
+        plain = tokens.generate_token()
+        token = ApiToken(identity_id=owner_id, name=data.name, token_hash=tokens.hash_token(plain),
+                         token_prefix=tokens.display_prefix(plain), origin=origin,
+                         created_by=principal.identity_id, expires_at=data.expires_at)
+        session.add(token)
+        await session.flush()
+        return token, plain
+
+    async def mint_token_for_user(
+        self, session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: ApiTokenCreate
+    ) -> tuple[ApiToken, str]:
+        """A cluster admin mints a token for another user (service accounts, automation); audited."""
+        await self.require_admin(principal)
+        user = await self.get(session, principal, user_id)
+        token, plain = await self.create_token(session, principal, user.id, data, origin="admin")
+        record_audit_event(session, principal, "api_token.mint", "user", user.id, token_id=str(token.id),
+                           token_name=token.name)
+        return token, plain
+
+    async def list_tokens(
+        self, session: AsyncSession, principal: Principal, page: PageRequest
+    ) -> tuple[list[ApiToken], str | None]:
+        statement = select(ApiToken).where(ApiToken.identity_id == principal.identity_id)
+        return await paginate(session, statement, ApiToken.id, page)
+
+    async def revoke_token(self, session: AsyncSession, principal: Principal, token_id: uuid.UUID) -> None:
+        result = await session.execute(
+            delete(ApiToken).where(ApiToken.id == token_id, ApiToken.identity_id == principal.identity_id)
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"API token {token_id} not found")
+
+    async def resolve_token(self, session: AsyncSession, plain: str) -> ApiToken | None:
+        """The live token behind a presented value, touching `last_used_at` at most once a minute."""
+        if not tokens.looks_like_token(plain):
+            return None
+        token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.hash_token(plain)))
+        now = utcnow()
+        if token is None or (token.expires_at is not None and token.expires_at <= now):
+            return None
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+            await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            token.last_used_at = now
+        return token
