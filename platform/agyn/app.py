@@ -15,6 +15,7 @@ from agyn.bootstrap import BootstrapResult, bootstrap
 from agyn.container import Platform
 from agyn.gateway import endpoints as gateway_endpoints
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.organizations import endpoints as organizations_endpoints
 from agyn.settings import Settings
@@ -29,8 +30,11 @@ class SchemaOutOfDate(RuntimeError):
 
 async def start(platform: Platform) -> BootstrapResult | None:
     """Bring the database to the code's schema (SQLite) or insist it is, then load and bootstrap."""
+    platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    platform.cipher = Cipher(load_or_create_key(
+        platform.settings.encryption_key.get_secret_value() if platform.settings.encryption_key else None,
+        platform.settings.encryption_key_path))
     if platform.database.is_sqlite:
-        platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await migrations.upgrade(platform.database)
     else:
         current, head = await migrations.current_revision(platform.database), migrations.head_revision()

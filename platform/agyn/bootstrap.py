@@ -6,13 +6,11 @@ handed back to be printed once and is written to `<data-dir>/admin-token` with m
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agyn.container import Platform
+from agyn.kit.crypto import write_secret_file
 from agyn.kit.principal import IdentityType, Principal
 from agyn.kit.state import PlatformState
 from agyn.organizations.schemas import OrganizationCreate
@@ -46,17 +44,3 @@ async def bootstrap(platform: Platform) -> BootstrapResult | None:
         await session.flush()
         path = write_secret_file(platform.settings.admin_token_path, plain)
     return BootstrapResult(plain, path)
-
-
-def write_secret_file(path: Path, content: str) -> Path:
-    """Write `content` readable by the owner only (created 0600, never briefly wider)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(content + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
-async def is_bootstrapped(session: AsyncSession) -> bool:
-    return await session.get(PlatformState, BOOTSTRAP_KEY) is not None

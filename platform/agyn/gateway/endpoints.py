@@ -22,6 +22,12 @@ async def readyz(platform: PlatformDep) -> dict[str, object] | Response:
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001 — any failure means not ready
         checks["database"] = f"unavailable: {type(error).__name__}"
+    if platform.redis is not None:
+        try:
+            await platform.redis.ping()
+            checks["broker"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["broker"] = f"unavailable: {type(error).__name__}"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ok", "checks": checks}
     body = problem(503, "unavailable", "Not ready", "; ".join(f"{k}: {v}" for k, v in checks.items()))

@@ -1,0 +1,164 @@
+"""Shared fixtures: the platform app on SQLite (always) and PostgreSQL (when configured).
+
+Set `AGYN_TEST_POSTGRES_URL` (a server URL, e.g. `postgresql://root@127.0.0.1:5432/postgres`) to
+run every database-backed test on PostgreSQL as well; the suite creates and drops its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+
+from agyn import migrations
+from agyn.app import create_app
+from agyn.kit.db import Database
+from agyn.models import metadata
+from agyn.settings import Settings, normalise_database_url
+
+POSTGRES_URL = os.environ.get("AGYN_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("agyn")
+
+
+async def _create_postgres_database(server_url: str) -> tuple[str, str]:
+    """A fresh database on the server; returns (its SQLAlchemy URL, its name)."""
+    name = f"agyn_test_{uuid.uuid4().hex[:10]}"
+    plain = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = plain.rpartition("/")
+    return normalise_database_url(f"{base}/{name}"), name
+
+
+async def _drop_postgres_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest_asyncio.fixture(scope="session", params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, session_tmp: Path) -> AsyncIterator[str]:
+    """A migrated database per backend, shared by the session and emptied before each test."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{session_tmp / 'test.db'}"
+        database = Database(url)
+        await migrations.upgrade(database)
+        await database.dispose()
+        yield url
+        return
+    assert POSTGRES_URL is not None
+    url, name = await _create_postgres_database(POSTGRES_URL)
+    database = Database(url)
+    await migrations.upgrade(database)
+    await database.dispose()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(POSTGRES_URL, name)
+
+
+async def empty_database(url: str) -> None:
+    database = Database(url)
+    try:
+        async with database.engine.begin() as connection:
+            tables = [t.name for t in metadata.sorted_tables]
+            if database.is_sqlite:
+                for table in reversed(tables):
+                    await connection.execute(text(f'DELETE FROM "{table}"'))
+            else:
+                await connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    finally:
+        await database.dispose()
+
+
+@dataclass
+class Api:
+    """An in-process platform and an HTTP client for it, with helpers to make callers."""
+
+    client: httpx.AsyncClient
+    admin_token: str
+    settings: Settings
+    app: Any
+    _counter: list[int] = field(default_factory=lambda: [0])
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.auth(self.admin_token)
+
+    async def user(self, username: str | None = None, *, cluster_role: str = "none") -> User:
+        """A new user with an API token, created by the cluster admin."""
+        self._counter[0] += 1
+        username = username or f"user{self._counter[0]}"
+        response = await self.client.post("/api/v1/users", headers=self.admin, json={
+            "oidc_subject": f"test|{username}", "username": username, "cluster_role": cluster_role})
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        response = await self.client.post(f"/api/v1/users/{user_id}/api-tokens", headers=self.admin,
+                                          json={"name": "test"})
+        assert response.status_code == 201, response.text
+        return User(id=user_id, username=username, token=response.json()["token"])
+
+    async def organization(self, owner: User, name: str | None = None) -> dict[str, Any]:
+        self._counter[0] += 1
+        response = await self.client.post("/api/v1/organizations", headers=self.auth(owner.token),
+                                          json={"name": name or f"org-{self._counter[0]}"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def add_member(self, organization_id: str, user: User, role: str = "member") -> dict[str, Any]:
+        """Make `user` an active member at once (the cluster admin's grant)."""
+        response = await self.client.post("/api/v1/memberships", headers=self.admin, json={
+            "organization_id": organization_id, "identity_id": user.id, "role": role})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, log_format="text", **overrides)
+
+
+@pytest_asyncio.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """A freshly bootstrapped platform on an empty database."""
+    await empty_database(database_url)
+    settings = make_settings(tmp_path / "data", database_url)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://agyn.test") as client:
+            token = settings.admin_token_path.read_text().strip()
+            yield Api(client=client, admin_token=token, settings=settings, app=app)
+
