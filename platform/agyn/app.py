@@ -16,6 +16,7 @@ from agyn.container import Platform
 from agyn.gateway import endpoints as gateway_endpoints
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from agyn.kit.crypto import Cipher, load_or_create_key
+from agyn.kit.db import Database
 from agyn.kit.errors import install_error_handlers
 from agyn.organizations import endpoints as organizations_endpoints
 from agyn.settings import Settings
@@ -28,6 +29,14 @@ class SchemaOutOfDate(RuntimeError):
     pass
 
 
+async def check_schema(database: Database) -> None:
+    """A server database must already be at the code's schema: `agyn db upgrade` migrates it."""
+    current, head = await migrations.current_revision(database), migrations.head_revision()
+    if current != head:
+        state = f"is at {current}" if current else "is empty"
+        raise SchemaOutOfDate(f"the database schema {state}, the code needs {head}: run `agyn db upgrade`")
+
+
 async def start(platform: Platform) -> BootstrapResult | None:
     """Bring the database to the code's schema (SQLite) or insist it is, then load and bootstrap."""
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -37,9 +46,7 @@ async def start(platform: Platform) -> BootstrapResult | None:
     if platform.database.is_sqlite:
         await migrations.upgrade(platform.database)
     else:
-        current, head = await migrations.current_revision(platform.database), migrations.head_revision()
-        if current != head:
-            raise SchemaOutOfDate(f"the database schema is at {current}, the code needs {head}: run `agyn db upgrade`")
+        await check_schema(platform.database)
     async with platform.database.transaction() as session:
         await platform.authz.load(session)
     return await bootstrap(platform)

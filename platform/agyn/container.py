@@ -31,4 +31,5 @@ class Platform:
             await self.redis.aclose()
         if self.oidc is not None:
             await self.oidc.aclose()
+        await self.authz.backend.close()
         await self.database.dispose()

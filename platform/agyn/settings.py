@@ -8,6 +8,7 @@ one machine (SQLite in the data dir, embedded authorization, in-process pub/sub)
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
     YamlConfigSettingsSource,
 )
+
+from agyn.kit.crypto import decode_key
 
 CONFIG_FILE_ENV = "AGYN_CONFIG_FILE"
 
@@ -79,6 +82,13 @@ class Settings(BaseSettings):
     def _expand_data_dir(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _check_encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            decode_key(value.get_secret_value())  # a bad key is a bad setting, not a failed start
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -135,9 +145,14 @@ def normalise_database_url(url: str) -> str:
 
 
 def mask_url_password(url: str) -> str:
+    """The URL with its password masked, in the user-info part and in a `password=` query parameter."""
+    url = _QUERY_PASSWORD.sub(r"\1**********", url)
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest:
         return url
     credentials, _, host = rest.rpartition("@")
     user, has_password, _ = credentials.partition(":")
     return f"{scheme}://{user}{':**********' if has_password else ''}@{host}"
+
+
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|sslpassword)=)[^&#]*", re.IGNORECASE)

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,11 +58,13 @@ class Store:
 
 
 class FakeOpenFga:
-    """The server's state and its Starlette app; `requests` records (path, JSON body) of every call."""
+    """The server's state and its Starlette app; `requests` records (path, JSON body) of every call,
+    `authorization_headers` their Authorization headers."""
 
     def __init__(self) -> None:
         self.stores: dict[str, Store] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.authorization_headers: list[str | None] = []
         self.app = Starlette(
             routes=[
                 Route("/stores", self.create_store, methods=["POST"]),
@@ -90,6 +91,7 @@ class FakeOpenFga:
         except json.JSONDecodeError as exc:
             raise ApiError(400, "validation_error", f"invalid JSON body: {exc}") from exc
         self.requests.append((request.url.path, body))
+        self.authorization_headers.append(request.headers.get("authorization"))
         return body
 
     def _store(self, request: Request) -> Store:
@@ -185,10 +187,10 @@ class FakeOpenFga:
         for key in writes:
             engine.validate_tuple(key)
             if key in store.tuples and writes_part.get("on_duplicate") != "ignore":
-                raise ApiError(400, "write_failed_due_to_invalid_input", f"cannot write a tuple which already exists: {key}")
+                raise ApiError(400, "write_failed_due_to_invalid_input", f"cannot write an existing tuple: {key}")
         for key in deletes:
             if key not in store.tuples and deletes_part.get("on_missing") != "ignore":
-                raise ApiError(400, "write_failed_due_to_invalid_input", f"cannot delete a tuple which does not exist: {key}")
+                raise ApiError(400, "write_failed_due_to_invalid_input", f"cannot delete a missing tuple: {key}")
         for key in deletes:
             store.tuples.remove(key)
             store.written_at.pop(key, None)
@@ -213,7 +215,10 @@ class FakeOpenFga:
         return JSONResponse(
             {
                 "tuples": [
-                    {"key": {"user": t.user, "relation": t.relation, "object": t.object}, "timestamp": store.written_at[t]}
+                    {
+                        "key": {"user": t.user, "relation": t.relation, "object": t.object},
+                        "timestamp": store.written_at[t],
+                    }
                     for t in page
                 ],
                 "continuation_token": _encode_token(offset + page_size) if more else "",
@@ -226,7 +231,9 @@ class FakeOpenFga:
         engine = self._engine(store, body)
         if not all(isinstance(body.get(k), str) for k in ("user", "relation", "type")):
             raise ApiError(400, "validation_error", "user, relation and type are required")
-        objects = engine.list_objects(store.tuples, body["user"], body["relation"], body["type"], self._contextual(body))
+        objects = engine.list_objects(
+            store.tuples, body["user"], body["relation"], body["type"], self._contextual(body)
+        )
         return JSONResponse({"objects": objects})
 
 
@@ -264,17 +271,15 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
 @asynccontextmanager
 async def serve(fake: FakeOpenFga) -> AsyncIterator[str]:
     """Run the fake on 127.0.0.1 with an ephemeral port, in this event loop; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
     try:
         while not server.started:
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
-        sock.close()

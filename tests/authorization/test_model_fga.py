@@ -196,7 +196,8 @@ SEMANTICS_TESTS = {
                 {"user": "group:eng#member", "object": "group:leads", "assertions": {"member": True}},
             ],
             "list_objects": [
-                {"user": "user:ann", "type": "group", "assertions": {"member": ["group:all", "group:eng", "group:leads"]}},
+                {"user": "user:ann", "type": "group",
+                 "assertions": {"member": ["group:all", "group:eng", "group:leads"]}},
                 {"user": "user:zed", "type": "group", "assertions": {"member": ["group:all"]}},
             ],
         },

@@ -189,7 +189,9 @@ class InMemoryTupleStore:
                 for user in users:
                     yield TupleKey(user, relation, object_)
 
-    def read(self, user: str | None = None, relation: str | None = None, object: str | None = None) -> Iterator[TupleKey]:
+    def read(
+        self, user: str | None = None, relation: str | None = None, object: str | None = None
+    ) -> Iterator[TupleKey]:
         """Stored tuples matching the filters; `object` may be a full `type:id` or a bare `type:`."""
         if object is not None and not object.endswith(":"):
             for rel, users in (self._users.get(object) or {}).items():
@@ -350,7 +352,8 @@ class Engine:
         if restriction not in allowed:
             kinds = ", ".join(str(r) for r in allowed)
             raise InvalidTupleError(
-                f"{key.user!r} cannot be {key.relation!r} of {key.object!r}: {where} accepts [{kinds}], not {restriction}"
+                f"{key.user!r} cannot be {key.relation!r} of {key.object!r}: "
+                f"{where} accepts [{kinds}], not {restriction}"
             )
 
     # --- request validation ------------------------------------------------------------------
@@ -469,7 +472,9 @@ class Engine:
             if not parents:
                 return False
             if depth >= max_depth:
-                raise ResolutionTooComplexError(f"resolving {target} from {tupleset} on {obj} exceeded depth {max_depth}")
+                raise ResolutionTooComplexError(
+                    f"resolving {target} from {tupleset} on {obj} exceeded depth {max_depth}"
+                )
             for parent in parents:
                 checkers = parents_checkers.get(parent[: parent.find(":")])
                 if checkers is not None and checkers[target](store, user, parent, depth + 1, path):

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 from openfga_sdk import ClientConfiguration, CreateStoreRequest, OpenFgaClient, ReadRequestTupleKey
@@ -31,6 +32,9 @@ from agyn.authorization import dsl
 from agyn.authorization.backends import check_write_request, validate_read_filter
 from agyn.authorization.engine import MODEL_FILE, AuthorizationError, InvalidTupleError, TupleKey
 
+if TYPE_CHECKING:
+    from agyn.settings import OpenFGASettings
+
 MAX_TUPLES_PER_WRITE = 100  # OpenFGA's default limit for one Write call
 READ_PAGE_SIZE = 100  # the largest page OpenFGA's Read serves
 _IDEMPOTENT = {
@@ -41,33 +45,53 @@ _IDEMPOTENT = {
 }
 
 
-class OpenFgaError(AuthorizationError):
+class OpenFGAError(AuthorizationError):
     """The OpenFGA server could not be reached or failed a request for a reason other than bad input."""
 
 
 @asynccontextmanager
 async def _translate_errors(action: str) -> AsyncIterator[None]:
-    """Give callers the package's errors: bad input is `InvalidTupleError`, the rest `OpenFgaError`."""
+    """Give callers the package's errors: bad input is `InvalidTupleError`, the rest `OpenFGAError`."""
     try:
         yield
     except ValidationException as exc:
         raise InvalidTupleError(f"{action}: {exc.error_message}") from exc
     except (OpenApiException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        raise OpenFgaError(f"{action}: OpenFGA request failed: {exc}") from exc
+        raise OpenFGAError(f"{action}: OpenFGA request failed: {exc}") from exc
 
 
-class OpenFgaBackend:
-    """`AuthorizationBackend` over one OpenFGA store and authorization model."""
+class OpenFGABackend:
+    """`AuthorizationBackend` over one OpenFGA store and authorization model.
+
+    Without `model_id` the server uses the store's latest model. The SDK client (and its aiohttp
+    session) is opened on first use, so the backend can be built before the event loop runs.
+    """
 
     def __init__(self, api_url: str, store_id: str, model_id: str | None = None, api_token: str | None = None) -> None:
-        self._client = OpenFgaClient(
-            ClientConfiguration(
-                api_url=api_url,
-                store_id=store_id,
-                authorization_model_id=model_id,
-                credentials=_credentials(api_token),
-            )
+        self._configuration = ClientConfiguration(
+            api_url=api_url,
+            store_id=store_id,
+            authorization_model_id=model_id,
+            credentials=_credentials(api_token),
         )
+        self._sdk: OpenFgaClient | None = None
+
+    @classmethod
+    def from_settings(cls, settings: OpenFGASettings) -> OpenFGABackend:
+        """The backend the platform's `AGYN_OPENFGA__*` settings describe."""
+        if not settings.api_url or not settings.store_id:
+            raise ValueError(
+                "the OpenFGA backend needs api_url and store_id (AGYN_OPENFGA__API_URL, AGYN_OPENFGA__STORE_ID); "
+                "OpenFGABackend.create_store() makes a store with Agyn's model"
+            )
+        token = settings.api_token.get_secret_value() if settings.api_token else None
+        return cls(settings.api_url, settings.store_id, settings.model_id, token)
+
+    @property
+    def _client(self) -> OpenFgaClient:
+        if self._sdk is None:
+            self._sdk = OpenFgaClient(self._configuration)
+        return self._sdk
 
     @classmethod
     async def create_store(
@@ -76,13 +100,14 @@ class OpenFgaBackend:
         name: str,
         model: dsl.AuthorizationModel | str | Path = MODEL_FILE,
         api_token: str | None = None,
-    ) -> OpenFgaBackend:
+    ) -> OpenFGABackend:
         """Create a store, upload the model (Agyn's `model.fga` by default) and return a backend on it.
 
         Its `store_id` and `model_id` are what the platform's OpenFGA settings need.
         """
         async with _translate_errors("create store"):
-            async with OpenFgaClient(ClientConfiguration(api_url=api_url, credentials=_credentials(api_token))) as client:
+            configuration = ClientConfiguration(api_url=api_url, credentials=_credentials(api_token))
+            async with OpenFgaClient(configuration) as client:
                 store = await client.create_store(CreateStoreRequest(name=name))
         backend = cls(api_url, store.id, api_token=api_token)
         try:
@@ -94,11 +119,11 @@ class OpenFgaBackend:
 
     @property
     def store_id(self) -> str:
-        return self._client.get_store_id()
+        return self._configuration.store_id
 
     @property
     def model_id(self) -> str | None:
-        return self._client.get_authorization_model_id()
+        return self._configuration.authorization_model_id
 
     async def write_model(self, model: dsl.AuthorizationModel | str | Path = MODEL_FILE) -> str:
         """Upload a new model version to the store and use it from now on; returns its id."""
@@ -106,7 +131,7 @@ class OpenFgaBackend:
             model = dsl.parse_file(model)
         async with _translate_errors("write authorization model"):
             response = await self._client.write_authorization_model(dsl.to_json(model))
-        self._client.set_authorization_model_id(response.authorization_model_id)
+        self._configuration.authorization_model_id = response.authorization_model_id
         return response.authorization_model_id
 
     async def check(self, user: str, relation: str, object: str) -> bool:
@@ -130,10 +155,11 @@ class OpenFgaBackend:
         for result in response.result:
             index = int(result.correlation_id)
             if result.error is not None:
-                raise InvalidTupleError(f"batch check {items[index]}: {result.error.message}")
+                failure = OpenFGAError if result.error.internal_error else InvalidTupleError
+                raise failure(f"batch check {items[index]}: {result.error.message}")
             answers[index] = bool(result.allowed)
         if any(answer is None for answer in answers):
-            raise OpenFgaError("batch check: the server did not answer every item")
+            raise OpenFGAError("batch check: the server did not answer every item")
         return answers  # type: ignore[return-value]
 
     async def write(self, writes: Sequence[TupleKey] = (), deletes: Sequence[TupleKey] = ()) -> None:
@@ -177,7 +203,9 @@ class OpenFgaBackend:
         return sorted(response.objects or [])
 
     async def close(self) -> None:
-        await self._client.close()
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
 
 
 def _credentials(api_token: str | None) -> Credentials | None:

@@ -115,5 +115,11 @@ class AuthorizationService:
         await self.write(session, deletes=await self.read(obj=obj))
 
     async def delete_user(self, session: AsyncSession, user: str) -> None:
-        """Remove every tuple that grants something to `user` (the identity is being deleted)."""
-        await self.write(session, deletes=await self.read(user=user))
+        """Remove every tuple that grants something to `user` (the identity is being deleted).
+
+        OpenFGA reads need an object type, so this asks once per type of the model.
+        """
+        grants: list[TupleKey] = []
+        for type_name in self.engine.model.types:
+            grants += await self.read(user=user, obj=f"{type_name}:")
+        await self.write(session, deletes=grants)

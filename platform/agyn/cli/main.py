@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,7 +14,8 @@ import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 
 from agyn import __version__
 from agyn.settings import Settings
@@ -37,14 +39,60 @@ errors = Console(stderr=True)
 DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Where the SQLite database, keys and the admin token live "
-                                    "[env AGYN_DATA_DIR; default .agyn].", show_default=False),
+                                    "(env AGYN_DATA_DIR; default .agyn).", show_default=False),
 ]
 
 
 def fail(message: str, fix: str | None = None) -> NoReturn:
     """One clear line saying what went wrong, and how to fix it."""
-    errors.print(f"[bold red]error:[/] {message}" + (f" — {fix}" if fix else ""), highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}" + (f" — {escape(fix)}" if fix else ""), highlight=False,
+                 soft_wrap=True)
     raise typer.Exit(1)
+
+
+def database_problem(error: Exception) -> str:
+    """The driver's own one-line reason (e.g. 'database "x" does not exist'), without SQLAlchemy's wrapping."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return reason[0] if reason else type(error).__name__
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the platform starts, so a taken port is a clear error."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}",
+             "choose another --port (or AGYN_PORT), or stop the process using it")
+    return sock
+
+
+def check_database(settings: Settings) -> None:
+    """Before serving: a server database must be reachable and at the code's schema (SQLite migrates itself)."""
+    if settings.effective_database_url.startswith("sqlite"):
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from agyn.app import SchemaOutOfDate, check_schema
+    from agyn.kit.db import Database
+
+    database = Database(settings.effective_database_url)
+
+    async def run() -> None:
+        try:
+            await check_schema(database)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except SchemaOutOfDate as error:
+        fail(str(error))
+    except (OSError, SQLAlchemyError) as error:
+        fail(f"cannot use the database: {database_problem(error)}",
+             "check AGYN_DATABASE_URL and that the database server is running")
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -53,7 +101,7 @@ def load_settings(**overrides: Any) -> Settings:
     except (ValidationError, ValueError) as error:
         first = error.errors()[0] if isinstance(error, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first else ""
-        reason = first["msg"] if first else str(error)
+        reason = first["msg"].removeprefix("Value error, ") if first else str(error)
         fail(f"invalid setting {where}: {reason}" if where else f"invalid settings: {reason}",
              "check the AGYN_* environment variables and the config file")
 
@@ -66,9 +114,9 @@ def version() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address [env AGYN_HOST; default 127.0.0.1].",
+    host: Annotated[str | None, typer.Option(help="Listen address (env AGYN_HOST; default 127.0.0.1).",
                                              show_default=False)] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [env AGYN_PORT; default 8080].",
+    port: Annotated[int | None, typer.Option(help="Listen port (env AGYN_PORT; default 8080).",
                                              show_default=False)] = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -77,26 +125,37 @@ def serve(
     With no configuration it uses a SQLite database in the data dir and the embedded
     authorization engine. On first start it creates the cluster admin and prints its API token.
     """
+    settings = load_settings(host=host, port=port, data_dir=data_dir)
+    sock = listen(settings.host, settings.port)
+    check_database(settings)
+
     import uvicorn
 
     from agyn.app import create_app
     from agyn.kit.logging import configure_logging
 
-    settings = load_settings(host=host, port=port, data_dir=data_dir)
     configure_logging(settings.log_level, settings.log_format)
     console.print(f"[bold]agyn {__version__}[/] serving on http://{settings.host}:{settings.port} "
                   f"(data dir {settings.data_dir.resolve()})", highlight=False)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                                           log_config=None, access_log=False, lifespan="on"))
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                    access_log=False, lifespan="on")
-    except OSError as error:
-        fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}",
-             "choose another --port or stop the process using it")
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exit_:
+        if exit_.code:  # uvicorn exits when the application's start-up failed; it logged the cause
+            fail("the platform failed to start; the log above says why")
+        raise
+    finally:
+        sock.close()
 
 
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDirOption = None) -> None:
     """Apply pending schema migrations to the configured database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from agyn import migrations
     from agyn.kit.db import Database
 
@@ -115,8 +174,9 @@ def db_upgrade(data_dir: DataDirOption = None) -> None:
     with console.status("Applying migrations..."):
         try:
             before, after = asyncio.run(run())
-        except OSError as error:
-            fail(f"cannot reach the database: {error}", "check AGYN_DATABASE_URL and that the server is running")
+        except (OSError, SQLAlchemyError) as error:
+            fail(f"cannot use the database: {database_problem(error)}",
+                 "check AGYN_DATABASE_URL and that the database server is running")
     if before == after:
         console.print(f"Database schema is up to date (revision {after}).")
     else:
@@ -137,7 +197,7 @@ ApiUrlOption = Annotated[str, typer.Option("--api-url", envvar="AGYN_API_URL",
 TokenOption = Annotated[
     str | None,
     typer.Option("--token", envvar="AGYN_API_TOKEN", show_default=False,
-                 help="API token [default: the admin token in the data dir]."),
+                 help="API token (default: the admin token in the data dir)."),
 ]
 
 
@@ -180,7 +240,7 @@ def token_create(
     """Create an API token for yourself; its value is printed once."""
     with api_client(api_url, token, data_dir) as client:
         created = call(client, "POST", "/api/v1/api-tokens", json={"name": name, "expires_at": expires_at})
-    console.print(f"Created token [bold]{created['name']}[/] ({created['id']}). Store it now; it is not shown "
+    console.print(f"Created token [bold]{escape(created['name'])}[/] ({created['id']}). Store it now; it is not shown "
                   "again:", highlight=False)
     console.print(created["token"], highlight=False, soft_wrap=True)
 
@@ -192,19 +252,21 @@ def token_list(
     data_dir: DataDirOption = None,
 ) -> None:
     """List your API tokens (their values are never shown)."""
-    table = Table("ID", "Name", "Prefix", "Created", "Expires", "Last used")
+    # the ID is always shown whole: `agyn token revoke` needs it
+    table = Table(Column("ID", no_wrap=True, min_width=36), "Name", "Prefix", "Created", "Expires", "Last used")
     with api_client(api_url, token, data_dir) as client:
         page_token: str | None = None
         while True:
             page = call(client, "GET", "/api/v1/api-tokens",
                         params={"page_size": 100, **({"page_token": page_token} if page_token else {})})
             for item in page["items"]:
-                table.add_row(item["id"], item["name"], f"agyn_{item['token_prefix']}…", _when(item["created_at"]),
-                              _when(item["expires_at"]), _when(item["last_used_at"]))
+                table.add_row(item["id"], escape(item["name"]), f"agyn_{item['token_prefix']}…",
+                              _when(item["created_at"]), _when(item["expires_at"]), _when(item["last_used_at"]))
             page_token = page.get("next_page_token")
             if not page_token:
                 break
-    console.print(table)
+    # piped into another program, rows are not squeezed to a terminal's width
+    (console if console.is_terminal else Console(width=max(console.width, 160))).print(table)
 
 
 @token_app.command("revoke")

@@ -14,7 +14,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agyn.kit.errors import PayloadTooLarge, problem_response
@@ -70,13 +69,14 @@ class RequestContextMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's path template, so metrics do not explode with one label per id."""
-    app: Any = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template, so metrics do not explode with one label per id.
+
+    The router records the route it dispatched to in `scope["route"]` (included routers are
+    wrapped, so walking `app.router.routes` does not find them); unrouted requests share a label.
+    """
+    route: Any = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
 
 
 class BodyLimitMiddleware:

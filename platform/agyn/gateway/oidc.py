@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from agyn.settings import OIDCSettings
 
 JWKS_TTL_SECONDS = 600
 MIN_REFRESH_INTERVAL_SECONDS = 10
+MAX_SUBJECT_LENGTH = 255  # OpenID Connect Core §2; also the width of users.oidc_subject
 ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"]
 
 
@@ -25,7 +27,8 @@ class OIDCVerifier:
         self.settings = settings
         self._http = http or httpx.AsyncClient(timeout=5.0)
         self._keys: dict[str, PyJWK] = {}
-        self._fetched_at = 0.0
+        self._jwks: dict[str, dict[str, Any]] = {}  # the published JWK behind each key
+        self._fetched_at = -math.inf  # never: monotonic time may start near zero (a freshly booted machine)
         self._jwks_url = settings.jwks_url
         self._lock = asyncio.Lock()
 
@@ -38,7 +41,7 @@ class OIDCVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthenticated("the bearer token is neither an agyn API token nor a JWT") from None
-        key = await self._key(header.get("kid"))
+        key = await self._key(header.get("kid"), header.get("alg"))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -53,9 +56,12 @@ class OIDCVerifier:
             raise Unauthenticated("the access token has expired; sign in again") from None
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"the access token is not valid: {error}") from None
+        if len(claims["sub"]) > MAX_SUBJECT_LENGTH:
+            raise Unauthenticated(f"the access token is not valid: its sub claim is longer than "
+                                  f"{MAX_SUBJECT_LENGTH} characters (OpenID Connect Core §2)")
         return claims
 
-    async def _key(self, kid: str | None) -> PyJWK:
+    async def _key(self, kid: str | None, alg: str | None) -> PyJWK:
         now = time.monotonic()
         if now - self._fetched_at > JWKS_TTL_SECONDS or (kid not in self._keys and
                                                           now - self._fetched_at > MIN_REFRESH_INTERVAL_SECONDS):
@@ -63,10 +69,18 @@ class OIDCVerifier:
                 if time.monotonic() - self._fetched_at > MIN_REFRESH_INTERVAL_SECONDS:
                     await self._refresh()
         if kid is None and len(self._keys) == 1:
-            return next(iter(self._keys.values()))
+            kid = next(iter(self._keys))
         if kid not in self._keys:
             raise Unauthenticated("the access token was signed by a key the identity provider does not publish")
-        return self._keys[kid]
+        key = self._keys[kid]
+        if "alg" not in self._jwks[kid] and alg in ALLOWED_ALGORITHMS and alg != key.algorithm_name:
+            # A JWK need not name its algorithm (RFC 7517 §4.4): use the token's when it fits the key type.
+            try:
+                return PyJWK(self._jwks[kid], algorithm=alg)
+            except jwt.PyJWTError:
+                raise Unauthenticated(f"the access token is not valid: its alg {alg} does not fit the "
+                                      f"identity provider's key {kid!r}") from None
+        return key
 
     async def _refresh(self) -> None:
         try:
@@ -77,6 +91,7 @@ class OIDCVerifier:
             response = await self._http.get(str(self._jwks_url))
             response.raise_for_status()
             keys: dict[str, PyJWK] = {}
+            entries: dict[str, dict[str, Any]] = {}
             for entry in response.json().get("keys", []):
                 if entry.get("use", "sig") != "sig":
                     continue
@@ -84,8 +99,9 @@ class OIDCVerifier:
                     keys[entry.get("kid", "")] = PyJWK(entry)
                 except jwt.PyJWTError:
                     continue
+                entries[entry.get("kid", "")] = entry
         except (httpx.HTTPError, ValueError, KeyError) as error:
             self._fetched_at = time.monotonic()
             raise Unauthenticated(f"cannot reach the identity provider's keys: {error}") from None
-        self._keys = keys
+        self._keys, self._jwks = keys, entries
         self._fetched_at = time.monotonic()

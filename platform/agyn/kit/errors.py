@@ -6,6 +6,7 @@ Services raise the `ProblemError` subclasses; nothing else decides status codes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -120,7 +121,9 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
+def _field_path(loc: tuple[Any, ...], kind: str = "") -> str:
+    if kind == "json_invalid":
+        return "body"  # the location is a character offset, not a field; the message carries it
     parts = [str(part) for part in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] or parts
@@ -132,10 +135,39 @@ def _validation_message(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "json_invalid":
-        return f"malformed JSON: {error.get('ctx', {}).get('error', 'cannot parse the body')}"
+        loc = error.get("loc", ())
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        return f"malformed JSON{where}: {error.get('ctx', {}).get('error', 'cannot parse the body')}"
     if kind == "missing":
         return "required"
     return str(error.get("msg", "invalid value"))
+
+
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI wraps included routers
+        if included is not None:
+            yield from _leaf_routes(included.routes)
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (the router's own 405 names only one route's)."""
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's SQLSTATE 23505, or SQLite's UNIQUE / PRIMARY KEY constraint failure."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":
+        return True
+    message = str(exc.orig)
+    return message.startswith(("UNIQUE constraint failed", "PRIMARY KEY constraint failed"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -146,7 +178,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(tuple(error.get("loc", ()))), "message": _validation_message(error)}
+            {"field": _field_path(tuple(error.get("loc", ())), error.get("type", "")),
+             "message": _validation_message(error)}
             for error in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
@@ -158,9 +191,16 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "invalid_argument",
                 409: "conflict", 413: "resource_exhausted", 429: "resource_exhausted"}.get(
             exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
-        body = problem(exc.status_code, code, title, str(exc.detail), None, request.url.path)
-        return problem_response(body, getattr(exc, "headers", None))
+        title = {401: "Unauthenticated", 403: "Permission denied", 404: "Not found", 405: "Method not allowed",
+                 413: "Payload too large"}.get(exc.status_code, "Request failed")
+        detail, headers = str(exc.detail), dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                detail = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}"
+        body = problem(exc.status_code, code, title, detail, None, request.url.path)
+        return problem_response(body, headers or None)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
@@ -170,7 +210,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error", extra={"error": str(exc.orig)})
-        body = Conflict("the request conflicts with the current state of another resource")
+        if _is_unique_violation(exc):
+            # a concurrent request created the same thing between our check and our write
+            body: ProblemError = AlreadyExists("a resource with these unique values already exists")
+        else:
+            body = Conflict("the request conflicts with the current state of another resource")
         return problem_response(body.to_problem(request.url.path))
 
     @app.exception_handler(Exception)

@@ -112,28 +112,53 @@ async def _idempotent(
         await session.flush()
         record = None
     if record is not None:
-        if record.request_hash != request_hash:
-            raise UnprocessableIdempotencyKey(
-                "this Idempotency-Key was already used with a different request body; use a new key"
+        return _replay(record, request_hash)
+    try:
+        response = await handler(request)
+        if response.status_code < 400:
+            session.add(
+                IdempotencyRecord(
+                    scope=scope,
+                    request_hash=request_hash,
+                    status_code=response.status_code,
+                    media_type=response.media_type,
+                    body=bytes(response.body).decode(),
+                    etag=response.headers.get("etag"),
+                )
             )
-        headers = {"Idempotent-Replayed": "true"}
-        if record.etag:
-            headers["ETag"] = record.etag
-        return Response(record.body, status_code=record.status_code, media_type=record.media_type, headers=headers)
-    response = await handler(request)
-    if response.status_code < 400:
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                request_hash=request_hash,
-                status_code=response.status_code,
-                media_type=response.media_type,
-                body=bytes(response.body).decode(),
-                etag=response.headers.get("etag"),
-            )
-        )
-        await commit(session)
+            await session.flush()  # collides with (or waits for) a concurrent first request's record
+    except Exception:
+        replay = await _replay_concurrent(session, scope, request_hash)
+        if replay is None:
+            raise
+        return replay
+    if response.status_code >= 400:
+        return await _replay_concurrent(session, scope, request_hash) or response
+    await commit(session)
     return response
+
+
+async def _replay_concurrent(session: AsyncSession, scope: str, request_hash: str) -> Response | None:
+    """After a failure: did a concurrent request with the same key succeed meanwhile?
+
+    Then this request is a retry of it (it failed only because the first one's work or record
+    already exists) and gets the first response; otherwise the failure stands.
+    """
+    await session.rollback()
+    session.info.pop("after_commit", None)
+    record = await session.get(IdempotencyRecord, scope)
+    return _replay(record, request_hash) if record is not None else None
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
+    if record.request_hash != request_hash:
+        raise UnprocessableIdempotencyKey(
+            "this Idempotency-Key was already used with a different request body; use a new key"
+        )
+    headers = {"Idempotent-Replayed": "true"}
+    if record.etag:
+        headers["ETag"] = record.etag
+    return Response(record.body, status_code=record.status_code, media_type=record.media_type, headers=headers)
 
 
 async def purge_idempotency_records(session: AsyncSession) -> None:
@@ -149,6 +174,6 @@ def check_if_match(if_match: str | None, etag: str) -> None:
     """Honour `If-Match` (RFC 9110): `*` or any listed tag equal to the current one."""
     if if_match is None:
         return
-    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    candidates = {tag.strip() for tag in if_match.split(",")}  # strong comparison: W/ tags never match
     if "*" not in candidates and etag not in candidates:
         raise PreconditionFailed(f"If-Match {if_match} does not match the current ETag {etag}")

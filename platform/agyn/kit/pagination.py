@@ -38,7 +38,10 @@ def decode_page_token(token: str) -> uuid.UUID:
     try:
         padded = token + "=" * (-len(token) % 4)
         data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return uuid.UUID(data["after"])
+        after = data["after"]
+        if not isinstance(after, str):
+            raise TypeError("after is not a string")
+        return uuid.UUID(after)
     except (binascii.Error, ValueError, KeyError, TypeError, json.JSONDecodeError):
         raise InvalidArgument.field("page_token", "not a token returned by a previous page") from None
 

@@ -97,9 +97,9 @@ async def update_user(user_id: uuid.UUID, data: UserUpdate, principal: Principal
                       session: SessionDep, response: Response, if_match: IfMatch = None) -> UserRead:
     user = await platform.users.get(session, principal, user_id)
     check_if_match(if_match, user.etag)
-    user = await platform.users.update(session, principal, user, data)
+    user, is_admin = await platform.users.update(session, principal, user, data)
     response.headers["ETag"] = user.etag
-    return user_read(user, user.id in await platform.users.cluster_admin_ids([user]))
+    return user_read(user, is_admin)
 
 
 @router.delete("/api/v1/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["users"],

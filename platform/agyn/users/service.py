@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.authorization.engine import TupleKey
@@ -18,7 +19,7 @@ from agyn.authorization.service import CLUSTER, AuthorizationService
 from agyn.identity.service import NICKNAME_PATTERN, IdentityService
 from agyn.kit.audit import record_audit_event
 from agyn.kit.db import utcnow
-from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from agyn.kit.errors import AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from agyn.kit.pagination import PageRequest, paginate
 from agyn.kit.principal import IdentityType, Principal
 from agyn.users import tokens
@@ -26,6 +27,7 @@ from agyn.users.models import ApiToken, User
 from agyn.users.schemas import ApiTokenCreate, UserCreate, UserUpdate
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+PROVISION_ATTEMPTS = 5
 
 
 def admin_tuple(identity_id: uuid.UUID) -> TupleKey:
@@ -74,14 +76,28 @@ class UsersService:
         return user, is_admin
 
     async def provision(self, session: AsyncSession, subject: str, claims: dict[str, Any]) -> User:
-        """First OIDC login: create the user from the token's claims."""
-        username = await self._derive_username(session, subject, claims)
-        identity = await self.identity.register(session, IdentityType.user)
-        user = User(id=identity.id, oidc_subject=subject, username=username,
-                    name=str(claims.get("name") or "")[:200], email=str(claims.get("email") or "")[:320])
-        session.add(user)
-        await session.flush()
-        return user
+        """First OIDC login: create the user from the token's claims.
+
+        Safe under concurrency: parallel first logins of one subject yield one user, and people whose
+        claims derive the same username at the same time get distinct names (the insert that loses the
+        unique constraint is rolled back to its savepoint and retried).
+        """
+        for _ in range(PROVISION_ATTEMPTS):
+            username = await self._derive_username(session, subject, claims)
+            try:
+                async with session.begin_nested():
+                    identity = await self.identity.register(session, IdentityType.user)
+                    user = User(id=identity.id, oidc_subject=subject, username=username,
+                                name=str(claims.get("name") or "")[:200],
+                                email=str(claims.get("email") or "")[:320])
+                    session.add(user)
+                    await session.flush()
+                return user
+            except IntegrityError:
+                existing = await self.get_by_subject(session, subject)
+                if existing is not None:
+                    return existing
+        raise Conflict("could not provision the user: its username kept being taken concurrently; sign in again")
 
     async def get_by_subject(self, session: AsyncSession, subject: str) -> User | None:
         return await session.scalar(select(User).where(User.oidc_subject == subject))
@@ -110,9 +126,13 @@ class UsersService:
 
     async def update(
         self, session: AsyncSession, principal: Principal, user: User, data: UserUpdate
-    ) -> User:
-        is_admin = await self.authz.is_cluster_admin(principal)
-        if not is_admin:
+    ) -> tuple[User, bool]:
+        """Change a user (cluster admin); returns the user and whether it is now a cluster admin.
+
+        The role is answered from the request, not the authorization index: a grant staged in
+        this transaction reaches the index only after the commit.
+        """
+        if not await self.authz.is_cluster_admin(principal):
             raise PermissionDenied("only a cluster admin may change users")
         changes = data.model_dump(exclude_unset=True)
         if changes.get("username") not in (None, user.username):
@@ -123,6 +143,8 @@ class UsersService:
                     raise InvalidArgument.field("username", "cannot be null")
                 setattr(user, field, changes[field] or "")
         if "cluster_role" in changes:
+            if changes["cluster_role"] is None:
+                raise InvalidArgument.field("cluster_role", "cannot be null; use 'none' to revoke the admin role")
             if changes["cluster_role"] != "admin" and user.id == principal.identity_id:
                 raise FailedPrecondition("you cannot remove your own cluster-admin role")
             role_tuple = admin_tuple(user.id)
@@ -133,18 +155,34 @@ class UsersService:
             record_audit_event(session, principal, "user.cluster_role", "user", user.id, cluster_role=changes["cluster_role"])
         user.updated_at = utcnow()
         await session.flush()
-        return user
+        if "cluster_role" in changes:
+            return user, changes["cluster_role"] == "admin"
+        return user, user.id in await self.cluster_admin_ids([user])
 
     async def delete(self, session: AsyncSession, principal: Principal, user: User) -> None:
         await self.require_admin(principal)
         if user.id == principal.identity_id:
             raise FailedPrecondition("you cannot delete your own user")
+        await self._ensure_not_last_owner(user)
         await self.authz.delete_user(session, f"identity:{user.id}")
         await session.execute(delete(ApiToken).where(ApiToken.identity_id == user.id))
         await session.delete(user)
         await session.flush()
         await self.identity.unregister(session, user.id)
         record_audit_event(session, principal, "user.delete", "user", user.id)
+
+    async def _ensure_not_last_owner(self, user: User) -> None:
+        """An organization never loses its last owner through the API, not even by a user delete."""
+        subject = f"identity:{user.id}"
+        sole: list[str] = []
+        for owned in await self.authz.read(user=subject, relation="owner", obj="organization:"):
+            owners = await self.authz.read(relation="owner", obj=owned.object)
+            if all(owner.user == subject for owner in owners):
+                sole.append(owned.object.partition(":")[2])
+        if sole:
+            raise FailedPrecondition(
+                f"user {user.username} is the last owner of organization {', '.join(sorted(sole))}; make another "
+                "member an owner or delete the organization first")
 
     async def cluster_admin_ids(self, users: list[User]) -> set[uuid.UUID]:
         """Which of `users` are cluster admins, in one read of the admin relation."""

@@ -1,0 +1,64 @@
+"""The platform on its production authorization backend: an OpenFGA server (the local double).
+
+Tuples are sent after the request's commit, so grants appear once a request succeeded and never
+for one that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agyn.app import create_app
+from agyn.authorization.engine import TupleKey
+from agyn.authorization.openfga import OpenFGABackend
+from agyn.settings import OpenFGASettings
+from tests.authorization.fake_openfga import FakeOpenFga, serve
+from tests.conftest import empty_database, make_settings
+
+
+@pytest.fixture
+async def openfga_api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str, FakeOpenFga]]:
+    fake = FakeOpenFga()
+    async with serve(fake) as url:
+        backend = await OpenFGABackend.create_store(url, "agyn-platform-test")
+        store_id, model_id = backend.store_id, backend.model_id
+        await backend.close()
+        await empty_database(database_url)
+        settings = make_settings(tmp_path / "data", database_url,
+                                 openfga=OpenFGASettings(api_url=url, store_id=store_id, model_id=model_id))
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            assert not app.state.platform.authz.embedded
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                yield client, settings.admin_token_path.read_text().strip(), fake
+
+
+async def test_invitation_flow_on_openfga(openfga_api: tuple[httpx.AsyncClient, str, FakeOpenFga]) -> None:
+    client, admin_token, fake = openfga_api
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    me = (await client.get("/me", headers=admin)).json()
+    assert me["cluster_role"] == "admin"  # the bootstrap's admin tuple reached the OpenFGA server
+
+    created = await client.post("/api/v1/users", headers=admin, json={"oidc_subject": "t|dana", "username": "dana"})
+    dana_id = created.json()["id"]
+    dana_token = (await client.post(f"/api/v1/users/{dana_id}/api-tokens", headers=admin,
+                                    json={"name": "t"})).json()["token"]
+    dana = {"Authorization": f"Bearer {dana_token}"}
+
+    org = (await client.post("/api/v1/organizations", headers=admin, json={"name": "acme"})).json()
+    store = next(iter(fake.stores.values()))
+    assert TupleKey(f"identity:{me['identity_id']}", "owner", f"organization:{org['id']}") in store.tuples
+
+    invite = await client.post("/api/v1/memberships", headers=admin,
+                               json={"organization_id": org["id"], "identity_id": dana_id})
+    assert invite.status_code == 201 and invite.json()["status"] == "active"  # a cluster admin's grant
+    assert (await client.get(f"/api/v1/organizations/{org['id']}", headers=dana)).status_code == 200
+    assert (await client.delete(f"/api/v1/organizations/{org['id']}", headers=dana)).status_code == 403
+
+    removed = await client.delete(f"/api/v1/memberships/{invite.json()['id']}", headers=admin)
+    assert removed.status_code == 204
+    assert (await client.get(f"/api/v1/organizations/{org['id']}", headers=dana)).status_code == 404
