@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,11 +151,11 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
     return Settings(data_dir=data_dir, database_url=database_url, log_format="text", **overrides)
 
 
-@pytest_asyncio.fixture
-async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    """A freshly bootstrapped platform on an empty database."""
+@asynccontextmanager
+async def running_api(database_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
+    """A freshly bootstrapped in-process platform on an emptied database, with extra settings."""
     await empty_database(database_url)
-    settings = make_settings(tmp_path / "data", database_url)
+    settings = make_settings(data_dir, database_url, **overrides)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -162,3 +163,20 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
             token = settings.admin_token_path.read_text().strip()
             yield Api(client=client, admin_token=token, settings=settings, app=app)
 
+
+@pytest_asyncio.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """A freshly bootstrapped platform on an empty database."""
+    async with running_api(database_url, tmp_path / "data") as api:
+        yield api
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and stable code; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["code"] == code, body
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body

@@ -24,22 +24,13 @@ from agyn.identity.models import Identity
 from agyn.kit.audit import AuditEvent
 from agyn.organizations.models import Organization
 from agyn.users.models import ApiToken, User
-from tests.conftest import Api
+from tests.conftest import Api, assert_problem
 
 ORGS = "/api/v1/organizations"
 MEMBERSHIPS = "/api/v1/memberships"
 USERS = "/api/v1/users"
 TOKENS = "/api/v1/api-tokens"
 
-
-def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code, body
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def _fields(body: dict[str, Any]) -> list[str]:
@@ -81,7 +72,7 @@ async def test_every_error_is_a_problem_document(api: Api) -> None:
     cases.append((await api.client.post(ORGS, headers={**alice.headers, **key}, json={"name": "two"}),
                   422, "invalid_argument"))
     for response, status, code in cases:
-        body = _problem(response, status, code)
+        body = assert_problem(response, status, code)
         assert response.headers.get("x-request-id"), response.request.url
         assert body["type"] == "about:blank"
     unauthenticated = cases[1][0]
@@ -92,24 +83,24 @@ async def test_malformed_json_is_invalid_argument(api: Api) -> None:
     for raw in (b'{"name": ', b"{'name': 'single quotes'}", b'{"name": "x",}'):
         response = await api.client.post(ORGS, headers={**api.admin, "content-type": "application/json"},
                                          content=raw)
-        body = _problem(response, 400, "invalid_argument")
+        body = assert_problem(response, 400, "invalid_argument")
         assert "malformed JSON" in body["detail"]
         assert _fields(body) == ["body"]
     for raw in (b"[1, 2]", b'"acme"', b"null", b""):
         response = await api.client.post(ORGS, headers={**api.admin, "content-type": "application/json"},
                                          content=raw)
-        assert _fields(_problem(response, 400, "invalid_argument")) == ["body"]
+        assert _fields(assert_problem(response, 400, "invalid_argument")) == ["body"]
     assert await _org_count(api) == 1  # only the system org
 
 
 async def test_unknown_field_is_named(api: Api) -> None:
     response = await api.client.post(ORGS, headers=api.admin, json={"name": "acme", "colour": "red"})
-    body = _problem(response, 400, "invalid_argument")
+    body = assert_problem(response, 400, "invalid_argument")
     assert body["errors"] == [{"field": "colour", "message": "unknown field"}]
     assert "colour" in body["detail"]
     alice = await api.user("alice")
     patched = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"nickname": "al"})
-    assert _fields(_problem(patched, 400, "invalid_argument")) == ["nickname"]
+    assert _fields(assert_problem(patched, 400, "invalid_argument")) == ["nickname"]
     assert await _org_count(api) == 1
 
 
@@ -133,11 +124,11 @@ async def test_mistyped_and_missing_fields(api: Api) -> None:
     ]
     for path, payload, field in cases:
         response = await api.client.post(path, headers=api.admin, json=payload)
-        body = _problem(response, 400, "invalid_argument")
+        body = assert_problem(response, 400, "invalid_argument")
         assert field in _fields(body), (path, payload, body)
         assert field in body["detail"]
         assert all(e["message"] for e in body["errors"])
-    _problem(await api.client.get(f"{ORGS}/not-a-uuid", headers=api.admin), 400, "invalid_argument")
+    assert_problem(await api.client.get(f"{ORGS}/not-a-uuid", headers=api.admin), 400, "invalid_argument")
     assert await _org_count(api) == 2
     assert await _count(api, User) == 2
     assert await _count(api, ApiToken) == 2  # the admin's and alice's
@@ -151,7 +142,7 @@ async def test_over_limit_body_is_413_and_writes_nothing(api: Api) -> None:
     headers = {**api.admin, "content-type": "application/json"}
 
     declared = await api.client.post(ORGS, headers=headers, content=padded)
-    assert str(limit) in _problem(declared, 413, "resource_exhausted")["detail"]
+    assert str(limit) in assert_problem(declared, 413, "resource_exhausted")["detail"]
 
     async def stream(payload: bytes) -> AsyncIterator[bytes]:
         for start in range(0, len(payload), 64 * 1024):
@@ -160,13 +151,13 @@ async def test_over_limit_body_is_413_and_writes_nothing(api: Api) -> None:
     streamed = await api.client.post(ORGS, headers=headers, content=stream(padded))
     assert "content-length" not in {k.lower() for k in streamed.request.headers}
     assert streamed.request.headers["transfer-encoding"] == "chunked"
-    assert str(limit) in _problem(streamed, 413, "resource_exhausted")["detail"]
+    assert str(limit) in assert_problem(streamed, 413, "resource_exhausted")["detail"]
 
     idempotent = await api.client.post(ORGS, headers={**headers, "Idempotency-Key": "big"}, content=stream(padded))
-    _problem(idempotent, 413, "resource_exhausted")
+    assert_problem(idempotent, 413, "resource_exhausted")
 
     user_body = b'{"oidc_subject": "big|1", "username": "big"' + b" " * limit + b"}"
-    _problem(await api.client.post(USERS, headers=headers, content=stream(user_body)), 413, "resource_exhausted")
+    assert_problem(await api.client.post(USERS, headers=headers, content=stream(user_body)), 413, "resource_exhausted")
 
     listed = await api.client.get(ORGS, headers=api.admin, params={"name": "big-org"})
     assert listed.json()["items"] == []
@@ -179,15 +170,15 @@ async def test_over_limit_body_is_413_and_writes_nothing(api: Api) -> None:
 
 async def test_unknown_route_and_wrong_method(api: Api) -> None:
     missing = await api.client.get("/api/v1/nothing-here", headers=api.admin)
-    _problem(missing, 404, "not_found")
+    assert_problem(missing, 404, "not_found")
     wrong = await api.client.put(ORGS, headers=api.admin, json={"name": "x"})
-    body = _problem(wrong, 405, "invalid_argument")
+    body = assert_problem(wrong, 405, "invalid_argument")
     assert set(wrong.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
     assert "PUT" in body["detail"]
     item = await api.client.post(f"{ORGS}/{uuid.uuid4()}", headers=api.admin, json={})
-    _problem(item, 405, "invalid_argument")
+    assert_problem(item, 405, "invalid_argument")
     assert set(item.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH", "DELETE"}
-    _problem(await api.client.delete("/healthz"), 405, "invalid_argument")
+    assert_problem(await api.client.delete("/healthz"), 405, "invalid_argument")
     assert await _org_count(api) == 1
 
 
@@ -232,10 +223,10 @@ async def test_if_match_on_organizations(api: Api) -> None:
     assert first.status_code == 200, first.text
     # the old ETag is stale now: 412 and nothing changes
     stale = await api.client.patch(url, headers={**alice.headers, "If-Match": org["etag"]}, json={"name": "v3"})
-    assert first.headers["etag"] in _problem(stale, 412, "failed_precondition")["detail"]
+    assert first.headers["etag"] in assert_problem(stale, 412, "failed_precondition")["detail"]
     current = await api.client.get(url, headers=alice.headers)
     assert current.json()["name"] == "v2" and current.headers["etag"] == first.headers["etag"]
-    _problem(await api.client.delete(url, headers={**alice.headers, "If-Match": org["etag"]}),
+    assert_problem(await api.client.delete(url, headers={**alice.headers, "If-Match": org["etag"]}),
              412, "failed_precondition")
     assert (await api.client.get(url, headers=alice.headers)).status_code == 200
     # a list of tags matches if any does; `*` matches whatever the current tag is
@@ -245,7 +236,7 @@ async def test_if_match_on_organizations(api: Api) -> None:
     # If-Match uses strong comparison: a weak tag never matches, even with the current value
     weak = await api.client.patch(url, headers={**alice.headers, "If-Match": f'W/{listed.headers["etag"]}'},
                                   json={"name": "weak"})
-    _problem(weak, 412, "failed_precondition")
+    assert_problem(weak, 412, "failed_precondition")
     star = await api.client.patch(url, headers={**alice.headers, "If-Match": "*"}, json={"name": "v4"})
     assert star.status_code == 200 and star.json()["name"] == "v4"
     deleted = await api.client.delete(url, headers={**alice.headers, "If-Match": star.headers["etag"]})
@@ -261,9 +252,9 @@ async def test_if_match_on_users_and_memberships(api: Api) -> None:
     moved = await api.client.patch(m_url, headers={**alice.headers, "If-Match": membership["etag"]},
                                    json={"role": "owner"})
     assert moved.status_code == 200
-    _problem(await api.client.patch(m_url, headers={**alice.headers, "If-Match": membership["etag"]},
+    assert_problem(await api.client.patch(m_url, headers={**alice.headers, "If-Match": membership["etag"]},
                                     json={"role": "member"}), 412, "failed_precondition")
-    _problem(await api.client.delete(m_url, headers={**alice.headers, "If-Match": membership["etag"]}),
+    assert_problem(await api.client.delete(m_url, headers={**alice.headers, "If-Match": membership["etag"]}),
              412, "failed_precondition")
     assert (await api.client.get(m_url, headers=alice.headers)).json()["role"] == "owner"
     assert (await api.client.delete(m_url, headers={**alice.headers, "If-Match": "*"})).status_code == 204
@@ -272,17 +263,17 @@ async def test_if_match_on_users_and_memberships(api: Api) -> None:
     u_url = f"{USERS}/{bob.id}"
     renamed = await api.client.patch(u_url, headers={**api.admin, "If-Match": user["etag"]}, json={"name": "B"})
     assert renamed.status_code == 200
-    _problem(await api.client.patch(u_url, headers={**api.admin, "If-Match": user["etag"]},
+    assert_problem(await api.client.patch(u_url, headers={**api.admin, "If-Match": user["etag"]},
                                     json={"name": "C", "cluster_role": "admin"}), 412, "failed_precondition")
     after = (await api.client.get(u_url, headers=api.admin)).json()
     assert after["name"] == "B" and after["cluster_role"] == "none"
     assert (await api.client.get("/me", headers=bob.headers)).json()["cluster_role"] == "none"
-    _problem(await api.client.delete(u_url, headers={**api.admin, "If-Match": user["etag"]}),
+    assert_problem(await api.client.delete(u_url, headers={**api.admin, "If-Match": user["etag"]}),
              412, "failed_precondition")
     assert (await api.client.get("/me", headers=bob.headers)).status_code == 200
     assert (await api.client.delete(u_url, headers={**api.admin, "If-Match": renamed.headers["etag"]})).status_code \
         == 204
-    _problem(await api.client.get("/me", headers=bob.headers), 401, "unauthenticated")
+    assert_problem(await api.client.get("/me", headers=bob.headers), 401, "unauthenticated")
 
 
 # --- Idempotency-Key --------------------------------------------------------------------------
@@ -302,7 +293,7 @@ async def test_idempotent_retry_returns_the_first_response(api: Api) -> None:
     assert await _count(api, Organization, Organization.name == "acme") == 1
 
     other_body = await api.client.post(ORGS, headers=headers, json={"name": "acme-else"})
-    assert "Idempotency-Key" in _problem(other_body, 422, "invalid_argument")["detail"]
+    assert "Idempotency-Key" in assert_problem(other_body, 422, "invalid_argument")["detail"]
     assert await _count(api, Organization, Organization.name == "acme-else") == 0
 
     # tokens are secrets: a replay must hand back the same token, not mint another
@@ -319,7 +310,7 @@ async def test_failed_requests_are_not_recorded_for_idempotency(api: Api) -> Non
     await api.organization(bob, "taken")
     headers = {**alice.headers, "Idempotency-Key": "retry-me"}
     refused = await api.client.post(ORGS, headers=headers, json={"name": "taken"})
-    _problem(refused, 409, "already_exists")
+    assert_problem(refused, 409, "already_exists")
     # the refused attempt was not stored: the same key may now carry a corrected body
     fixed = await api.client.post(ORGS, headers=headers, json={"name": "free"})
     assert fixed.status_code == 201 and "idempotent-replayed" not in fixed.headers
@@ -336,7 +327,7 @@ async def test_idempotency_keys_are_per_caller(api: Api) -> None:
     c = await api.client.post(ORGS, headers={**bob.headers, "Idempotency-Key": "k2"}, json={"name": "same"})
     d = await api.client.post(ORGS, headers={**alice.headers, "Idempotency-Key": "k2"}, json={"name": "same"})
     assert c.status_code == 201
-    _problem(d, 409, "already_exists")
+    assert_problem(d, 409, "already_exists")
     assert "idempotent-replayed" not in d.headers
     names = {o["name"] for o in (await api.client.get(ORGS, headers=alice.headers)).json()["items"]}
     assert names == {"alice-org"}
@@ -365,7 +356,7 @@ async def test_concurrent_requests_with_one_key_create_once(api: Api) -> None:
 
 async def test_bad_idempotency_key_is_invalid_argument(api: Api) -> None:
     response = await api.client.post(ORGS, headers={**api.admin, "Idempotency-Key": "x" * 256}, json={"name": "k"})
-    assert _fields(_problem(response, 400, "invalid_argument")) == ["Idempotency-Key"]
+    assert _fields(assert_problem(response, 400, "invalid_argument")) == ["Idempotency-Key"]
     assert await _org_count(api) == 1
 
 
@@ -424,7 +415,7 @@ async def test_page_size_bounds(api: Api) -> None:
     assert len(default.json()["items"]) == 50
     for bad in ("101", "0", "-1", "ten"):
         response = await api.client.get(TOKENS, headers=api.admin, params={"page_size": bad})
-        assert _fields(_problem(response, 400, "invalid_argument")) == ["page_size"], bad
+        assert _fields(assert_problem(response, 400, "invalid_argument")) == ["page_size"], bad
     ids = await _walk(api, TOKENS, api.admin, 100)
     assert len(ids) == len(set(ids)) == 102  # 101 + the bootstrap token
 
@@ -439,7 +430,7 @@ async def test_garbage_page_tokens_are_invalid_argument(api: Api) -> None:
     for path in (ORGS, MEMBERSHIPS, USERS, TOKENS):
         for value in garbage:
             response = await api.client.get(path, headers=api.admin, params={"page_token": value})
-            body = _problem(response, 400, "invalid_argument")
+            body = assert_problem(response, 400, "invalid_argument")
             assert _fields(body) == ["page_token"], (path, value)
 
 
@@ -580,7 +571,7 @@ async def test_a_request_that_fails_after_its_first_write_leaves_nothing(api: Ap
     assert statuses == [201, 409], [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 201).json()
     loser = next(r for r in responses if r.status_code == 409)
-    body = _problem(loser, 409, "already_exists")
+    body = assert_problem(loser, 409, "already_exists")
     # the loser got past the service's own check (whose message names the username): it failed
     # at the database constraint, after its first write
     assert "racer" not in body["detail"]

@@ -10,19 +10,16 @@ import asyncio
 import hashlib
 import socket
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from agyn.app import create_app
 from agyn.gateway import oidc as oidc_module
 from agyn.settings import OIDCSettings
-from tests.conftest import Api, empty_database, make_settings
+from tests.conftest import Api, running_api
 from tests.support.oidc_provider import OIDCProvider, SigningKey, tamper
 
 
@@ -39,19 +36,6 @@ def _fresh_keys(idp: OIDCProvider) -> Iterator[None]:
     idp.published_alg = True
     idp.extra_jwks = []
     yield
-
-
-@asynccontextmanager
-async def running_api(database_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
-    """The platform as the `api` fixture builds it, with extra settings (e.g. `oidc=`)."""
-    await empty_database(database_url)
-    settings = make_settings(data_dir, database_url, **overrides)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://agyn.test") as client:
-            token = settings.admin_token_path.read_text().strip()
-            yield Api(client=client, admin_token=token, settings=settings, app=app)
 
 
 @pytest_asyncio.fixture

@@ -9,37 +9,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from agyn.app import create_app
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.openfga import OpenFGABackend
 from agyn.settings import OpenFGASettings
 from tests.authorization.fake_openfga import FakeOpenFga, serve
-from tests.conftest import empty_database, make_settings
+from tests.conftest import Api, running_api
 
 
 @pytest.fixture
-async def openfga_api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str, FakeOpenFga]]:
+async def openfga_api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Api, FakeOpenFga]]:
     fake = FakeOpenFga()
     async with serve(fake) as url:
         backend = await OpenFGABackend.create_store(url, "agyn-platform-test")
-        store_id, model_id = backend.store_id, backend.model_id
+        openfga = OpenFGASettings(api_url=url, store_id=backend.store_id, model_id=backend.model_id)
         await backend.close()
-        await empty_database(database_url)
-        settings = make_settings(tmp_path / "data", database_url,
-                                 openfga=OpenFGASettings(api_url=url, store_id=store_id, model_id=model_id))
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            assert not app.state.platform.authz.embedded
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                yield client, settings.admin_token_path.read_text().strip(), fake
+        async with running_api(database_url, tmp_path / "data", openfga=openfga) as api:
+            assert not api.app.state.platform.authz.embedded
+            yield api, fake
 
 
-async def test_invitation_flow_on_openfga(openfga_api: tuple[httpx.AsyncClient, str, FakeOpenFga]) -> None:
-    client, admin_token, fake = openfga_api
-    admin = {"Authorization": f"Bearer {admin_token}"}
+async def test_invitation_flow_on_openfga(openfga_api: tuple[Api, FakeOpenFga]) -> None:
+    api, fake = openfga_api
+    client, admin = api.client, api.admin
     me = (await client.get("/me", headers=admin)).json()
     assert me["cluster_role"] == "admin"  # the bootstrap's admin tuple reached the OpenFGA server
 

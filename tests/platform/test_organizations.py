@@ -14,19 +14,11 @@ from sqlalchemy import func, select
 
 from agyn.authorization.models import AuthorizationTuple
 from agyn.organizations.models import Membership
-from tests.conftest import Api, User
+from tests.conftest import Api, User, assert_problem
 
 ORGS = "/api/v1/organizations"
 MEMBERSHIPS = "/api/v1/memberships"
 
-
-def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code, body
-    assert body["detail"]
-    return body
 
 
 async def _org_names(api: Api, headers: dict[str, str]) -> set[str]:
@@ -91,7 +83,7 @@ async def test_organization_names_are_unique(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     await api.organization(alice, "acme")
     duplicate = await api.client.post(ORGS, headers=bob.headers, json={"name": "acme"})
-    body = _problem(duplicate, 409, "already_exists")
+    body = assert_problem(duplicate, 409, "already_exists")
     assert "acme" in body["detail"]
     # nothing of the refused create remains: bob owns no org, and there is still one "acme"
     admin_list = await api.client.get(ORGS, headers=api.admin, params={"name": "acme"})
@@ -100,7 +92,7 @@ async def test_organization_names_are_unique(api: Api) -> None:
 
     other = await api.organization(bob, "beta")
     renamed = await api.client.patch(f"{ORGS}/{other['id']}", headers=bob.headers, json={"name": "acme"})
-    _problem(renamed, 409, "already_exists")
+    assert_problem(renamed, 409, "already_exists")
     assert (await api.client.get(f"{ORGS}/{other['id']}", headers=bob.headers)).json()["name"] == "beta"
 
 
@@ -132,7 +124,7 @@ async def test_owner_invitation_is_pending_until_accepted(api: Api) -> None:
     assert invitation["identity_id"] == bob.id and invitation["organization_id"] == org["id"]
 
     # pending: bob cannot see the org, but sees his own invitation
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
     assert "acme" not in await _org_names(api, bob.headers)
     mine = await _memberships(api, bob.headers, status="pending")
     assert [m["id"] for m in mine] == [invitation["id"]]
@@ -160,7 +152,7 @@ async def test_invitation_as_owner_grants_ownership_on_accept(api: Api) -> None:
     assert invitation["status"] == "pending"
     # a pending owner does not count as an owner: alice is still the last one
     alice_membership = (await _memberships(api, alice.headers, identity_id=alice.id))[0]
-    _problem(await api.client.delete(f"{MEMBERSHIPS}/{alice_membership['id']}", headers=alice.headers),
+    assert_problem(await api.client.delete(f"{MEMBERSHIPS}/{alice_membership['id']}", headers=alice.headers),
              409, "failed_precondition")
     assert (await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/accept", headers=bob.headers)).status_code == 200
     renamed = await api.client.patch(f"{ORGS}/{org['id']}", headers=bob.headers, json={"name": "acme-bob"})
@@ -173,12 +165,12 @@ async def test_decline_deletes_the_invitation(api: Api) -> None:
     invitation = await _invite(api, alice, org["id"], bob)
     declined = await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/decline", headers=bob.headers)
     assert declined.status_code == 204, declined.text
-    _problem(await api.client.get(f"{MEMBERSHIPS}/{invitation['id']}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{MEMBERSHIPS}/{invitation['id']}", headers=alice.headers), 404, "not_found")
     assert await _memberships(api, bob.headers) == []
     assert await _stored_memberships(api, org["id"]) == 1
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
     # the invitation is gone: it can be neither accepted nor declined again, but bob can be re-invited
-    _problem(await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/accept", headers=bob.headers),
+    assert_problem(await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/accept", headers=bob.headers),
              404, "not_found")
     again = await _invite(api, alice, org["id"], bob)
     assert again["status"] == "pending" and again["id"] != invitation["id"]
@@ -188,7 +180,7 @@ async def test_an_active_membership_cannot_be_declined(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     org = await api.organization(alice, "acme")
     membership = await api.add_member(org["id"], bob)
-    _problem(await api.client.post(f"{MEMBERSHIPS}/{membership['id']}/decline", headers=bob.headers),
+    assert_problem(await api.client.post(f"{MEMBERSHIPS}/{membership['id']}/decline", headers=bob.headers),
              409, "failed_precondition")
     assert (await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers)).status_code == 200
 
@@ -202,13 +194,13 @@ async def test_only_the_invitee_may_accept_or_decline(api: Api) -> None:
     for action in ("accept", "decline"):
         url = f"{MEMBERSHIPS}/{invitation['id']}/{action}"
         # the owner and a member can see the org: 403
-        _problem(await api.client.post(url, headers=alice.headers), 403, "permission_denied")
-        _problem(await api.client.post(url, headers=carol.headers), 403, "permission_denied")
+        assert_problem(await api.client.post(url, headers=alice.headers), 403, "permission_denied")
+        assert_problem(await api.client.post(url, headers=carol.headers), 403, "permission_denied")
         # an outsider cannot even see it: 404
-        _problem(await api.client.post(url, headers=dave.headers), 404, "not_found")
+        assert_problem(await api.client.post(url, headers=dave.headers), 404, "not_found")
     still = await api.client.get(f"{MEMBERSHIPS}/{invitation['id']}", headers=bob.headers)
     assert still.status_code == 200 and still.json()["status"] == "pending"
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
 
 
 async def test_cluster_admin_grant_is_active_at_once(api: Api) -> None:
@@ -229,12 +221,12 @@ async def test_members_cannot_invite(api: Api) -> None:
     await api.add_member(org["id"], bob)
     refused = await api.client.post(MEMBERSHIPS, headers=bob.headers, json={
         "organization_id": org["id"], "identity_id": carol.id})
-    _problem(refused, 403, "permission_denied")
+    assert_problem(refused, 403, "permission_denied")
     assert await _stored_memberships(api, org["id"]) == 2
     # an outsider cannot invite into an org it cannot see
     outsider = await api.client.post(MEMBERSHIPS, headers=carol.headers, json={
         "organization_id": org["id"], "identity_id": carol.id})
-    _problem(outsider, 404, "not_found")
+    assert_problem(outsider, 404, "not_found")
     assert await _stored_memberships(api, org["id"]) == 2
 
 
@@ -247,9 +239,9 @@ async def test_member_reads_but_cannot_rename_or_delete(api: Api) -> None:
     await api.add_member(org["id"], bob)
     got = await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers)
     assert got.status_code == 200 and got.json()["name"] == "acme"
-    _problem(await api.client.patch(f"{ORGS}/{org['id']}", headers=bob.headers, json={"name": "mine"}),
+    assert_problem(await api.client.patch(f"{ORGS}/{org['id']}", headers=bob.headers, json={"name": "mine"}),
              403, "permission_denied")
-    _problem(await api.client.delete(f"{ORGS}/{org['id']}", headers=bob.headers), 403, "permission_denied")
+    assert_problem(await api.client.delete(f"{ORGS}/{org['id']}", headers=bob.headers), 403, "permission_denied")
     after = await api.client.get(f"{ORGS}/{org['id']}", headers=alice.headers)
     assert after.status_code == 200 and after.json()["name"] == "acme" and after.json()["etag"] == org["etag"]
 
@@ -261,11 +253,11 @@ async def test_non_member_gets_404_everywhere(api: Api) -> None:
     for response in (await api.client.get(url, headers=eve.headers),
                      await api.client.patch(url, headers=eve.headers, json={"name": "pwned"}),
                      await api.client.delete(url, headers=eve.headers)):
-        body = _problem(response, 404, "not_found")
+        body = assert_problem(response, 404, "not_found")
         assert org["id"] in body["detail"]
     # the answer for a hidden org is the same as for one that does not exist
     missing = await api.client.get(f"{ORGS}/{uuid.uuid4()}", headers=eve.headers)
-    _problem(missing, 404, "not_found")
+    assert_problem(missing, 404, "not_found")
     assert "acme" not in await _org_names(api, eve.headers)
     after = await api.client.get(url, headers=alice.headers)
     assert after.status_code == 200 and after.json()["name"] == "acme"
@@ -281,12 +273,12 @@ async def test_last_owner_cannot_be_removed_or_demoted(api: Api) -> None:
     bob_membership = await api.add_member(org["id"], bob)
 
     demote = await api.client.patch(f"{MEMBERSHIPS}/{owner['id']}", headers=alice.headers, json={"role": "member"})
-    assert "owner" in _problem(demote, 409, "failed_precondition")["detail"]
+    assert "owner" in assert_problem(demote, 409, "failed_precondition")["detail"]
     remove = await api.client.delete(f"{MEMBERSHIPS}/{owner['id']}", headers=alice.headers)
-    _problem(remove, 409, "failed_precondition")
+    assert_problem(remove, 409, "failed_precondition")
     # not even the cluster admin can leave an org without an owner
-    _problem(await api.client.delete(f"{MEMBERSHIPS}/{owner['id']}", headers=api.admin), 409, "failed_precondition")
-    _problem(await api.client.patch(f"{MEMBERSHIPS}/{owner['id']}", headers=api.admin, json={"role": "member"}),
+    assert_problem(await api.client.delete(f"{MEMBERSHIPS}/{owner['id']}", headers=api.admin), 409, "failed_precondition")
+    assert_problem(await api.client.patch(f"{MEMBERSHIPS}/{owner['id']}", headers=api.admin, json={"role": "member"}),
              409, "failed_precondition")
     still = await api.client.get(f"{MEMBERSHIPS}/{owner['id']}", headers=alice.headers)
     assert still.json()["role"] == "owner" and still.json()["etag"] == owner["etag"]
@@ -300,10 +292,10 @@ async def test_last_owner_cannot_be_removed_or_demoted(api: Api) -> None:
     assert sorted(await _stored_tuples(api, org["id"])) == sorted([
         ("cluster:global", "cluster"), (f"identity:{alice.id}", "member"), (f"identity:{bob.id}", "owner")])
     # alice is a plain member now: she can no longer rename the org
-    _problem(await api.client.patch(f"{ORGS}/{org['id']}", headers=alice.headers, json={"name": "x"}),
+    assert_problem(await api.client.patch(f"{ORGS}/{org['id']}", headers=alice.headers, json={"name": "x"}),
              403, "permission_denied")
     # and bob, now the only owner, cannot leave
-    _problem(await api.client.delete(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=bob.headers),
+    assert_problem(await api.client.delete(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=bob.headers),
              409, "failed_precondition")
 
 
@@ -314,7 +306,7 @@ async def test_owner_may_leave_when_another_owner_remains(api: Api) -> None:
     await api.add_member(org["id"], bob, role="owner")
     left = await api.client.delete(f"{MEMBERSHIPS}/{owner['id']}", headers=alice.headers)
     assert left.status_code == 204, left.text
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=alice.headers), 404, "not_found")
     assert [m["identity_id"] for m in await _memberships(api, bob.headers, organization_id=org["id"])] == [bob.id]
 
 
@@ -324,7 +316,7 @@ async def test_member_may_leave(api: Api) -> None:
     membership = await api.add_member(org["id"], bob)
     left = await api.client.delete(f"{MEMBERSHIPS}/{membership['id']}", headers=bob.headers)
     assert left.status_code == 204, left.text
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=bob.headers), 404, "not_found")
     assert "acme" not in await _org_names(api, bob.headers)
     assert (f"identity:{bob.id}", "member") not in await _stored_tuples(api, org["id"])
     assert [m["identity_id"] for m in await _memberships(api, alice.headers, organization_id=org["id"])] == [alice.id]
@@ -335,20 +327,20 @@ async def test_members_cannot_remove_or_promote_others(api: Api) -> None:
     org = await api.organization(alice, "acme")
     await api.add_member(org["id"], bob)
     carol_membership = await api.add_member(org["id"], carol)
-    _problem(await api.client.delete(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=bob.headers),
+    assert_problem(await api.client.delete(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=bob.headers),
              403, "permission_denied")
-    _problem(await api.client.patch(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=bob.headers,
+    assert_problem(await api.client.patch(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=bob.headers,
                                     json={"role": "owner"}), 403, "permission_denied")
     # bob cannot promote himself either
     bob_membership = (await _memberships(api, bob.headers, identity_id=bob.id))[0]
-    _problem(await api.client.patch(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=bob.headers,
+    assert_problem(await api.client.patch(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=bob.headers,
                                     json={"role": "owner"}), 403, "permission_denied")
     roles = {m["identity_id"]: m["role"] for m in await _memberships(api, alice.headers, organization_id=org["id"])}
     assert roles == {alice.id: "owner", bob.id: "member", carol.id: "member"}
     # the owner can remove a member
     removed = await api.client.delete(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=alice.headers)
     assert removed.status_code == 204
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=carol.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=carol.headers), 404, "not_found")
 
 
 # --- membership listing -----------------------------------------------------------------------
@@ -384,15 +376,15 @@ async def test_membership_list_filters_and_visibility(api: Api) -> None:
     assert [m["id"] for m in await _memberships(api, eve.headers)] == [invitation["id"]]
     # GET of a hidden membership is 404
     carol_membership = (await _memberships(api, carol.headers, organization_id=beta["id"], identity_id=carol.id))[0]
-    _problem(await api.client.get(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{MEMBERSHIPS}/{carol_membership['id']}", headers=alice.headers), 404, "not_found")
     # the cluster admin sees everything, including the system org's membership
     all_admin = await _memberships(api, api.admin)
     assert {acme["id"], beta["id"]} <= {m["organization_id"] for m in all_admin}
     assert len(all_admin) == 6  # admin@system, alice, bob, eve @acme, carol, bob @beta
     # bad filter values are 400, not an empty list
-    _problem(await api.client.get(MEMBERSHIPS, headers=alice.headers, params={"status": "gone"}),
+    assert_problem(await api.client.get(MEMBERSHIPS, headers=alice.headers, params={"status": "gone"}),
              400, "invalid_argument")
-    _problem(await api.client.get(MEMBERSHIPS, headers=alice.headers, params={"organization_id": "acme"}),
+    assert_problem(await api.client.get(MEMBERSHIPS, headers=alice.headers, params={"organization_id": "acme"}),
              400, "invalid_argument")
 
 
@@ -405,11 +397,11 @@ async def test_duplicate_membership_is_already_exists(api: Api) -> None:
     invitation = await _invite(api, alice, org["id"], bob)
     duplicate = await api.client.post(MEMBERSHIPS, headers=alice.headers, json={
         "organization_id": org["id"], "identity_id": bob.id})
-    assert invitation["id"] in _problem(duplicate, 409, "already_exists")["detail"]
+    assert invitation["id"] in assert_problem(duplicate, 409, "already_exists")["detail"]
     # the admin's grant for the pending invitee is a duplicate too, and the owner cannot be added again
-    _problem(await api.client.post(MEMBERSHIPS, headers=api.admin, json={
+    assert_problem(await api.client.post(MEMBERSHIPS, headers=api.admin, json={
         "organization_id": org["id"], "identity_id": bob.id}), 409, "already_exists")
-    _problem(await api.client.post(MEMBERSHIPS, headers=api.admin, json={
+    assert_problem(await api.client.post(MEMBERSHIPS, headers=api.admin, json={
         "organization_id": org["id"], "identity_id": alice.id, "role": "owner"}), 409, "already_exists")
     assert await _stored_memberships(api, org["id"]) == 2
 
@@ -421,7 +413,7 @@ async def test_unknown_identity_is_invalid_argument(api: Api) -> None:
     for headers in (alice.headers, api.admin):
         response = await api.client.post(MEMBERSHIPS, headers=headers, json={
             "organization_id": org["id"], "identity_id": ghost})
-        body = _problem(response, 400, "invalid_argument")
+        body = assert_problem(response, 400, "invalid_argument")
         assert body["errors"][0]["field"] == "identity_id"
         assert ghost in body["detail"]
     assert await _stored_memberships(api, org["id"]) == 1
@@ -431,7 +423,7 @@ async def test_membership_for_unknown_organization_is_404(api: Api) -> None:
     alice = await api.user("alice")
     response = await api.client.post(MEMBERSHIPS, headers=api.admin, json={
         "organization_id": str(uuid.uuid4()), "identity_id": alice.id})
-    _problem(response, 404, "not_found")
+    assert_problem(response, 404, "not_found")
 
 
 # --- the system org, deletion and the cluster admin -------------------------------------------
@@ -441,7 +433,7 @@ async def test_system_organization_cannot_be_deleted(api: Api) -> None:
     listed = await api.client.get(ORGS, headers=api.admin, params={"name": "system"})
     [system] = listed.json()["items"]
     refused = await api.client.delete(f"{ORGS}/{system['id']}", headers=api.admin)
-    assert "system" in _problem(refused, 409, "failed_precondition")["detail"]
+    assert "system" in assert_problem(refused, 409, "failed_precondition")["detail"]
     after = await api.client.get(f"{ORGS}/{system['id']}", headers=api.admin)
     assert after.status_code == 200 and after.json()["etag"] == system["etag"]
     assert await _stored_memberships(api, system["id"]) == 1
@@ -457,13 +449,13 @@ async def test_deleting_an_org_removes_memberships_and_access(api: Api) -> None:
     assert await _stored_memberships(api, org["id"]) == 0
     assert await _stored_tuples(api, org["id"]) == []
     for user in (alice, bob, carol):
-        _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=user.headers), 404, "not_found")
+        assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=user.headers), 404, "not_found")
         assert await _memberships(api, user.headers) == []
         assert "acme" not in await _org_names(api, user.headers)
-    _problem(await api.client.get(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=api.admin), 404, "not_found")
-    _problem(await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/accept", headers=carol.headers),
+    assert_problem(await api.client.get(f"{MEMBERSHIPS}/{bob_membership['id']}", headers=api.admin), 404, "not_found")
+    assert_problem(await api.client.post(f"{MEMBERSHIPS}/{invitation['id']}/accept", headers=carol.headers),
              404, "not_found")
-    _problem(await api.client.get(f"{ORGS}/{org['id']}", headers=api.admin), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{org['id']}", headers=api.admin), 404, "not_found")
 
 
 async def test_cluster_admin_sees_and_manages_every_org(api: Api) -> None:
@@ -482,7 +474,7 @@ async def test_cluster_admin_sees_and_manages_every_org(api: Api) -> None:
     assert removed.status_code == 204
     assert (await api.client.delete(f"{ORGS}/{beta['id']}", headers=api.admin)).status_code == 204
     assert "beta" not in await _org_names(api, api.admin)
-    _problem(await api.client.get(f"{ORGS}/{beta['id']}", headers=bob.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{ORGS}/{beta['id']}", headers=bob.headers), 404, "not_found")
     # and it never became a member of either
     admin_me = (await api.client.get("/me", headers=api.admin)).json()
     assert await _memberships(api, api.admin, identity_id=admin_me["identity_id"], organization_id=acme["id"]) == []

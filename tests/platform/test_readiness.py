@@ -6,16 +6,12 @@ from pathlib import Path
 
 import httpx
 
-from agyn.app import create_app
-from tests.conftest import empty_database, make_settings
+from tests.conftest import running_api
 
 
 async def _readyz(database_url: str, data_dir: Path, redis_url: str) -> httpx.Response:
-    await empty_database(database_url)
-    app = create_app(make_settings(data_dir, database_url, redis_url=redis_url))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            return await client.get("/readyz")
+    async with running_api(database_url, data_dir, redis_url=redis_url) as api:
+        return await api.client.get("/readyz")
 
 
 async def test_ready_with_a_reachable_redis(database_url: str, tmp_path: Path) -> None:

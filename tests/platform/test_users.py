@@ -10,17 +10,10 @@ from sqlalchemy import func, select
 from agyn.identity.models import Identity
 from agyn.organizations.models import Membership
 from agyn.users.models import ApiToken
-from tests.conftest import Api
+from tests.conftest import Api, assert_problem
 
 USERS = "/api/v1/users"
 
-
-def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code, body
-    return body
 
 
 async def _count(api: Api, model: Any, *where: Any) -> int:
@@ -65,16 +58,16 @@ async def test_admin_creates_users(api: Api) -> None:
 async def test_create_refuses_duplicates_and_bad_input(api: Api) -> None:
     await api.user("alice")
     taken = await api.client.post(USERS, headers=api.admin, json={"oidc_subject": "other", "username": "alice"})
-    assert "alice" in _problem(taken, 409, "already_exists")["detail"]
+    assert "alice" in assert_problem(taken, 409, "already_exists")["detail"]
     same_subject = await api.client.post(USERS, headers=api.admin, json={"oidc_subject": "test|alice",
                                                                         "username": "alice2"})
-    _problem(same_subject, 409, "already_exists")
+    assert_problem(same_subject, 409, "already_exists")
     bad_name = await api.client.post(USERS, headers=api.admin, json={"oidc_subject": "x", "username": "Not Valid!"})
-    assert _problem(bad_name, 400, "invalid_argument")["errors"][0]["field"] == "username"
+    assert assert_problem(bad_name, 400, "invalid_argument")["errors"][0]["field"] == "username"
     bad_role = await api.client.post(USERS, headers=api.admin, json={"oidc_subject": "x", "cluster_role": "root"})
-    assert _problem(bad_role, 400, "invalid_argument")["errors"][0]["field"] == "cluster_role"
+    assert assert_problem(bad_role, 400, "invalid_argument")["errors"][0]["field"] == "cluster_role"
     missing = await api.client.post(USERS, headers=api.admin, json={"username": "nosubject"})
-    assert _problem(missing, 400, "invalid_argument")["errors"][0]["field"] == "oidc_subject"
+    assert assert_problem(missing, 400, "invalid_argument")["errors"][0]["field"] == "oidc_subject"
     listed = await api.client.get(USERS, headers=api.admin)
     assert sorted(u["username"] for u in listed.json()["items"]) == ["admin", "alice"]
     assert await _count(api, Identity) == 2
@@ -82,10 +75,10 @@ async def test_create_refuses_duplicates_and_bad_input(api: Api) -> None:
 
 async def test_non_admins_cannot_list_or_create(api: Api) -> None:
     alice = await api.user("alice")
-    _problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
+    assert_problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
     refused = await api.client.post(USERS, headers=alice.headers, json={"oidc_subject": "x", "username": "mallory"})
-    _problem(refused, 403, "permission_denied")
-    _problem(await api.client.get(USERS), 401, "unauthenticated")
+    assert_problem(refused, 403, "permission_denied")
+    assert_problem(await api.client.get(USERS), 401, "unauthenticated")
     listed = await api.client.get(USERS, headers=api.admin, params={"username": "mallory"})
     assert listed.json()["items"] == []
 
@@ -131,10 +124,10 @@ async def test_user_sees_only_themself(api: Api) -> None:
     assert own.status_code == 200 and own.json()["username"] == "alice" and own.json()["cluster_role"] == "none"
     assert own.headers["etag"] == own.json()["etag"]
     other = await api.client.get(f"{USERS}/{bob.id}", headers=alice.headers)
-    assert bob.id in _problem(other, 404, "not_found")["detail"]
+    assert bob.id in assert_problem(other, 404, "not_found")["detail"]
     # same answer as for a user that does not exist
-    _problem(await api.client.get(f"{USERS}/{uuid.uuid4()}", headers=alice.headers), 404, "not_found")
-    _problem(await api.client.get(f"{USERS}/{uuid.uuid4()}", headers=api.admin), 404, "not_found")
+    assert_problem(await api.client.get(f"{USERS}/{uuid.uuid4()}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(f"{USERS}/{uuid.uuid4()}", headers=api.admin), 404, "not_found")
     assert (await api.client.get(f"{USERS}/{bob.id}", headers=api.admin)).json()["username"] == "bob"
 
 
@@ -157,24 +150,24 @@ async def test_admin_updates_profile(api: Api) -> None:
 async def test_username_must_stay_unique(api: Api) -> None:
     alice, _bob = await api.user("alice"), await api.user("bob")
     clash = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"username": "bob", "name": "X"})
-    assert "bob" in _problem(clash, 409, "already_exists")["detail"]
+    assert "bob" in assert_problem(clash, 409, "already_exists")["detail"]
     after = (await api.client.get(f"{USERS}/{alice.id}", headers=api.admin)).json()
     assert after["username"] == "alice" and after["name"] == ""
     # keeping one's own username is not a clash
     same = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"username": "alice"})
     assert same.status_code == 200
     null = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"username": None})
-    assert _problem(null, 400, "invalid_argument")["errors"][0]["field"] == "username"
+    assert assert_problem(null, 400, "invalid_argument")["errors"][0]["field"] == "username"
 
 
 async def test_users_cannot_change_users(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
-    _problem(await api.client.patch(f"{USERS}/{alice.id}", headers=alice.headers, json={"cluster_role": "admin"}),
+    assert_problem(await api.client.patch(f"{USERS}/{alice.id}", headers=alice.headers, json={"cluster_role": "admin"}),
              403, "permission_denied")
-    _problem(await api.client.patch(f"{USERS}/{bob.id}", headers=alice.headers, json={"name": "x"}),
+    assert_problem(await api.client.patch(f"{USERS}/{bob.id}", headers=alice.headers, json={"name": "x"}),
              404, "not_found")
-    _problem(await api.client.delete(f"{USERS}/{bob.id}", headers=alice.headers), 404, "not_found")
-    _problem(await api.client.delete(f"{USERS}/{alice.id}", headers=alice.headers), 403, "permission_denied")
+    assert_problem(await api.client.delete(f"{USERS}/{bob.id}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.delete(f"{USERS}/{alice.id}", headers=alice.headers), 403, "permission_denied")
     assert (await api.client.get("/me", headers=alice.headers)).json()["cluster_role"] == "none"
     assert (await api.client.get("/me", headers=bob.headers)).status_code == 200
 
@@ -183,8 +176,8 @@ async def test_cluster_role_grant_and_revoke(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     org = await api.organization(bob, "bobs")
     assert (await api.client.get("/me", headers=alice.headers)).json()["cluster_role"] == "none"
-    _problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
-    _problem(await api.client.get(f"/api/v1/organizations/{org['id']}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
+    assert_problem(await api.client.get(f"/api/v1/organizations/{org['id']}", headers=alice.headers), 404, "not_found")
 
     granted = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"cluster_role": "admin"})
     assert granted.status_code == 200 and granted.json()["cluster_role"] == "admin"
@@ -198,8 +191,8 @@ async def test_cluster_role_grant_and_revoke(api: Api) -> None:
     revoked = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"cluster_role": "none"})
     assert revoked.status_code == 200 and revoked.json()["cluster_role"] == "none"
     assert (await api.client.get("/me", headers=alice.headers)).json()["cluster_role"] == "none"
-    _problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
-    _problem(await api.client.get(f"/api/v1/organizations/{org['id']}", headers=alice.headers), 404, "not_found")
+    assert_problem(await api.client.get(USERS, headers=alice.headers), 403, "permission_denied")
+    assert_problem(await api.client.get(f"/api/v1/organizations/{org['id']}", headers=alice.headers), 404, "not_found")
 
 
 async def test_admin_cannot_remove_own_admin_role(api: Api) -> None:
@@ -207,7 +200,7 @@ async def test_admin_cannot_remove_own_admin_role(api: Api) -> None:
     before = (await api.client.get(f"{USERS}/{admin_id}", headers=api.admin)).json()
     refused = await api.client.patch(f"{USERS}/{admin_id}", headers=api.admin,
                                      json={"name": "Renamed", "cluster_role": "none"})
-    assert "own" in _problem(refused, 409, "failed_precondition")["detail"]
+    assert "own" in assert_problem(refused, 409, "failed_precondition")["detail"]
     # nothing of the refused PATCH was kept: not the role, not the name sent with it
     after = await api.client.get(f"{USERS}/{admin_id}", headers=api.admin)
     assert after.json()["cluster_role"] == "admin"
@@ -217,7 +210,7 @@ async def test_admin_cannot_remove_own_admin_role(api: Api) -> None:
     other = await api.user("other", cluster_role="admin")
     revoked = await api.client.patch(f"{USERS}/{admin_id}", headers=other.headers, json={"cluster_role": "none"})
     assert revoked.status_code == 200 and revoked.json()["cluster_role"] == "none"
-    _problem(await api.client.get(USERS, headers=api.admin), 403, "permission_denied")
+    assert_problem(await api.client.get(USERS, headers=api.admin), 403, "permission_denied")
 
 
 # --- delete -----------------------------------------------------------------------------------
@@ -236,8 +229,8 @@ async def test_delete_user_revokes_tokens_and_memberships(api: Api) -> None:
     deleted = await api.client.delete(f"{USERS}/{bob.id}", headers=api.admin)
     assert deleted.status_code == 204, deleted.text
     for token in (bob.token, second_token):
-        _problem(await api.client.get("/me", headers=api.auth(token)), 401, "unauthenticated")
-    _problem(await api.client.get(f"{USERS}/{bob.id}", headers=api.admin), 404, "not_found")
+        assert_problem(await api.client.get("/me", headers=api.auth(token)), 401, "unauthenticated")
+    assert_problem(await api.client.get(f"{USERS}/{bob.id}", headers=api.admin), 404, "not_found")
     listed = await api.client.get("/api/v1/memberships", headers=alice.headers, params={"organization_id": org["id"]})
     assert [m["identity_id"] for m in listed.json()["items"]] == [alice.id]
     bob_id = uuid.UUID(bob.id)
@@ -259,20 +252,20 @@ async def test_delete_user_revokes_tokens_and_memberships(api: Api) -> None:
 async def test_admin_cannot_delete_themself(api: Api) -> None:
     admin_id = await _admin_id(api)
     refused = await api.client.delete(f"{USERS}/{admin_id}", headers=api.admin)
-    _problem(refused, 409, "failed_precondition")
+    assert_problem(refused, 409, "failed_precondition")
     assert (await api.client.get("/me", headers=api.admin)).status_code == 200
     assert (await api.client.get(f"{USERS}/{admin_id}", headers=api.admin)).status_code == 200
 
 
 async def test_delete_unknown_user_is_404(api: Api) -> None:
-    _problem(await api.client.delete(f"{USERS}/{uuid.uuid4()}", headers=api.admin), 404, "not_found")
+    assert_problem(await api.client.delete(f"{USERS}/{uuid.uuid4()}", headers=api.admin), 404, "not_found")
 
 
 async def test_last_owner_of_an_org_cannot_be_deleted(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     org = await api.organization(alice, "acme")
     refused = await api.client.delete(f"{USERS}/{alice.id}", headers=api.admin)
-    assert org["id"] in _problem(refused, 409, "failed_precondition")["detail"]
+    assert org["id"] in assert_problem(refused, 409, "failed_precondition")["detail"]
     # nothing was removed: alice still signs in and still owns her org
     assert (await api.client.get("/me", headers=alice.headers)).status_code == 200
     assert (await api.client.get(f"/api/v1/organizations/{org['id']}", headers=alice.headers)).status_code == 200
@@ -281,7 +274,7 @@ async def test_last_owner_of_an_org_cannot_be_deleted(api: Api) -> None:
     invited = await api.client.post("/api/v1/memberships", headers=alice.headers, json={
         "organization_id": org["id"], "identity_id": bob.id, "role": "owner"})
     assert invited.status_code == 201 and invited.json()["status"] == "pending"
-    _problem(await api.client.delete(f"{USERS}/{alice.id}", headers=api.admin), 409, "failed_precondition")
+    assert_problem(await api.client.delete(f"{USERS}/{alice.id}", headers=api.admin), 409, "failed_precondition")
     accepted = await api.client.post(f"/api/v1/memberships/{invited.json()['id']}/accept", headers=bob.headers)
     assert accepted.status_code == 200
     assert (await api.client.delete(f"{USERS}/{alice.id}", headers=api.admin)).status_code == 204
@@ -292,5 +285,5 @@ async def test_last_owner_of_an_org_cannot_be_deleted(api: Api) -> None:
 async def test_null_cluster_role_is_refused(api: Api) -> None:
     alice = await api.user("alice", cluster_role="admin")
     refused = await api.client.patch(f"{USERS}/{alice.id}", headers=api.admin, json={"cluster_role": None})
-    assert _problem(refused, 400, "invalid_argument")["errors"][0]["field"] == "cluster_role"
+    assert assert_problem(refused, 400, "invalid_argument")["errors"][0]["field"] == "cluster_role"
     assert (await api.client.get("/me", headers=alice.headers)).json()["cluster_role"] == "admin"
