@@ -161,10 +161,6 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
     return Response(record.body, status_code=record.status_code, media_type=record.media_type, headers=headers)
 
 
-async def purge_idempotency_records(session: AsyncSession) -> None:
-    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_TTL))
-
-
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="ETag the change is based on; 412 when stale.")
 ]
