@@ -18,6 +18,7 @@ from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.db import Database
 from agyn.kit.errors import install_error_handlers
+from agyn.modules import submodules
 from agyn.organizations import endpoints as organizations_endpoints
 from agyn.settings import Settings
 from agyn.users import endpoints as users_endpoints
@@ -90,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gateway_endpoints.router)
     app.include_router(users_endpoints.router)
     app.include_router(organizations_endpoints.router)
+    for module in submodules("endpoints"):
+        for router in module.routers:
+            app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app

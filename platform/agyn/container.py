@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
+
 import redis.asyncio as redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.authorization.service import AuthorizationService
 from agyn.gateway.oidc import OIDCVerifier
 from agyn.identity.service import IdentityService
+from agyn.kit.collections import CollectionService
 from agyn.kit.crypto import Cipher
 from agyn.kit.db import Database
+from agyn.kit.errors import InvalidArgument, NotFound
+from agyn.kit.events import EventBus
+from agyn.kit.principal import Principal
+from agyn.kit.resources import Field
+from agyn.modules import submodules
 from agyn.organizations.service import OrganizationsService
 from agyn.settings import Settings
 from agyn.users.service import UsersService
+
+
+def collection_services() -> list[type[CollectionService]]:
+    """The services of every registry collection with generic storage, in dependency order."""
+    return [service for module in submodules("service") for service in module.SERVICES]
 
 
 class Platform:
@@ -25,6 +39,36 @@ class Platform:
         self.identity = IdentityService()
         self.users = UsersService(self.identity, self.authz)
         self.organizations = OrganizationsService(self.identity, self.authz, self.users)
+        self.events = EventBus()
+        self.collections: dict[str, CollectionService] = {
+            service_class.resource.collection: service_class(self) for service_class in collection_services()
+        }
+
+    def require_cipher(self) -> Cipher:
+        if self.cipher is None:
+            raise RuntimeError("the encryption key is loaded at start; the platform has not started")
+        return self.cipher
+
+    async def resolve_reference(
+        self, session: AsyncSession, principal: Principal, field: Field, target_id: uuid.UUID
+    ) -> uuid.UUID | None:
+        """Check that the object a field refers to exists and is visible; return its organization."""
+        target = field.references
+        try:
+            if target == "organizations":
+                await self.organizations.get(session, principal, target_id)
+                return target_id
+            if target == "identities":
+                if await self.identity.get_type(session, target_id) is None:
+                    raise NotFound(f"identity {target_id} not found")
+                return None
+            service = self.collections[str(target)]
+            record = await service.get(session, principal, target_id)
+            return await service.organization_of(session, record)
+        except NotFound:
+            singular = str(target).rstrip("s").replace("-", " ")
+            raise InvalidArgument.field(field.name, f"no {singular} {target_id} exists, or you cannot see it") \
+                from None
 
     async def aclose(self) -> None:
         if self.redis is not None:

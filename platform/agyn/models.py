@@ -6,9 +6,11 @@ from agyn.kit.audit import AuditEvent
 from agyn.kit.db import Base
 from agyn.kit.http import IdempotencyRecord
 from agyn.kit.state import PlatformState
+from agyn.modules import submodules
 from agyn.organizations.models import Membership, Organization
 from agyn.users.models import ApiToken, User
 
+submodules("models")  # the registry collections' tables
 metadata = Base.metadata
 
 __all__ = [

@@ -183,6 +183,16 @@ def db_upgrade(data_dir: DataDirOption = None) -> None:
         console.print(f"Database schema upgraded from {before or 'empty'} to {after}.")
 
 
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Argument(help="What the schema change is, e.g. 'agents'.")]) -> None:
+    """For developers: write the next migration from the difference between the models and the
+    schema (computed on a scratch SQLite database)."""
+    from agyn import migrations
+
+    path = asyncio.run(migrations.new_revision(message))
+    console.print(f"Wrote {path}; read it before committing.")
+
+
 @config_app.command("show")
 def config_show(data_dir: DataDirOption = None) -> None:
     """Print the effective settings as JSON, with every secret masked."""

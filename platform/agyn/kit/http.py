@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import String, Text, delete
+from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -39,11 +39,30 @@ async def current_revision(database: Database) -> str | None:
         return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
-async def autogenerate(database: Database, message: str) -> None:
-    """Write a new revision from the difference between the models and the database (development)."""
+async def new_revision(message: str) -> Path:
+    """Write the next numbered revision from the difference between the models and the schema
+    at head (computed on a scratch SQLite database), for developers changing models."""
+    import re
+    import tempfile
 
-    def run(connection: Connection) -> None:
-        command.revision(alembic_config(connection), message=message, autogenerate=True)
+    versions = SCRIPT_LOCATION / "versions"
+    head = head_revision()
+    number = f"{int(head) + 1:04d}" if head else "0001"
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40]
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Database(f"sqlite+aiosqlite:///{scratch}/scratch.db")
+        try:
+            await upgrade(database)
 
-    async with database.engine.begin() as connection:
-        await connection.run_sync(run)
+            def run(connection: Connection) -> None:
+                command.revision(alembic_config(connection), message=message, autogenerate=True,
+                                 rev_id=number)
+
+            async with database.engine.begin() as connection:
+                await connection.run_sync(run)
+        finally:
+            await database.dispose()
+    [generated] = versions.glob(f"{number}_*.py")
+    target = versions / f"{number}_{slug}.py"
+    generated.rename(target)
+    return target

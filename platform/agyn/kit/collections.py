@@ -1,0 +1,598 @@
+"""What every registry resource gets for free: its table, its schemas, its service rules, its router.
+
+Modules subclass `CollectionService` only for what is particular to them (tuples, identities,
+events, tokens); the shared rules — authorization by scope, validation, references, uniqueness,
+immutability, encryption of sensitive fields, ETags — live here, once.
+"""
+
+import inspect
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StringConstraints, create_model
+from pydantic import Field as PydanticField
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    and_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import mapped_column
+
+from agyn.kit.db import RecordModel, utcnow
+from agyn.kit.durations import DurationError, normalise_duration
+from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from agyn.kit.http import IfMatch, ResourceRead, Schema, TransactionalRoute, check_if_match
+from agyn.kit.ids import uuid7
+from agyn.kit.pagination import Page, PageRequest, page_request, paginate
+from agyn.kit.principal import Principal
+from agyn.kit.resources import REGISTRY, Field, Kind, Resource
+
+if TYPE_CHECKING:
+    from agyn.container import Platform
+
+OWNER_AGENT = "owner_agent_id"
+MODELS: dict[str, type[RecordModel]] = {}
+
+# --- tables ----------------------------------------------------------------------------------------
+
+
+def _column(resource: Resource, field: Field) -> Any:
+    nullable = not (field.required or field.has_default)
+    if field.sensitive:
+        return mapped_column(Text, nullable=nullable)
+    if field.kind == Kind.reference:
+        target = str(field.references).replace("-", "_")
+        ondelete = "CASCADE" if field.on_delete == "cascade" else "RESTRICT"
+        return mapped_column(Uuid, ForeignKey(f"{target}.id", ondelete=ondelete), nullable=nullable, index=True)
+    column_type: Any = {
+        Kind.string: String(field.max_length) if field.max_length else Text,
+        Kind.integer: Integer,
+        Kind.boolean: Boolean,
+        Kind.enum: String(32),
+        Kind.json: JSON,
+        Kind.duration: String(32),
+        Kind.string_list: JSON,
+        Kind.string_map: JSON,
+        Kind.object: JSON,
+    }[field.kind]
+    return mapped_column(column_type, nullable=nullable)
+
+
+def build_model(resource: Resource) -> type[RecordModel]:
+    """The SQLAlchemy model of a table-backed resource, derived from its declaration."""
+    attributes: dict[str, Any] = {
+        "__tablename__": resource.table_name,
+        "__table_args__": tuple(UniqueConstraint(*names) for names in resource.unique_together),
+        "__doc__": resource.description,
+    }
+    for field in resource.fields:
+        if not field.once:
+            attributes[field.name] = _column(resource, field)
+    if resource.owner == "agent":
+        attributes[OWNER_AGENT] = mapped_column(Uuid, ForeignKey("agents.id", ondelete="CASCADE"), index=True,
+                                                nullable=False)
+    model = type(f"{resource.title}Record", (RecordModel,), attributes)
+    MODELS[resource.collection] = model
+    return model
+
+
+# --- schemas ---------------------------------------------------------------------------------------
+
+
+def _pattern_validator(field: Field) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        problem = field.validate_pattern(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return validate
+
+
+def _duration(value: str) -> str:
+    try:
+        return normalise_duration(value)
+    except DurationError as error:
+        raise ValueError(str(error)) from None
+
+
+def _python_type(resource: Resource, field: Field, *, output: bool) -> Any:
+    if field.kind == Kind.string:
+        constraints = StringConstraints(min_length=field.min_length, max_length=field.max_length)
+        if output:
+            return str
+        return Annotated[str, Strict(), constraints, AfterValidator(_pattern_validator(field))] \
+            if field.pattern else Annotated[str, Strict(), constraints]
+    if field.kind == Kind.integer:
+        return Annotated[int, Strict()]
+    if field.kind == Kind.boolean:
+        return Annotated[bool, Strict()]
+    if field.kind == Kind.enum:
+        return Literal[field.choices]
+    if field.kind == Kind.reference:
+        return uuid.UUID
+    if field.kind == Kind.json:
+        return dict[str, Any]
+    if field.kind == Kind.duration:
+        return str if output else Annotated[str, Strict(), AfterValidator(_duration)]
+    if field.kind == Kind.string_list:
+        return list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]]
+    if field.kind == Kind.string_map:
+        return dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Annotated[str, Strict()]]
+    if field.kind == Kind.object:
+        return _nested_model(resource, field, output=output)
+    raise AssertionError(field.kind)
+
+
+def _nested_model(resource: Resource, field: Field, *, output: bool) -> type[BaseModel]:
+    sub_fields = {
+        sub.name: _schema_field(resource, sub, output=output, optional=not sub.required)
+        for sub in field.fields if not (output and sub.sensitive)
+    }
+    base = ReadBase if output else Schema
+    name = f"{resource.title}{field.name.title().replace('_', '')}{'' if output else 'Input'}"
+    return create_model(name, __base__=base, **sub_fields)
+
+
+def _schema_field(resource: Resource, field: Field, *, output: bool, optional: bool) -> tuple[Any, Any]:
+    python_type = _python_type(resource, field, output=output)
+    info = PydanticField(default=None if optional else ..., description=field.description)
+    return (python_type | None, info) if optional else (python_type, info)
+
+
+class ReadBase(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+@dataclass(frozen=True)
+class Schemas:
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    created: type[BaseModel]
+
+
+def build_schemas(resource: Resource) -> Schemas:
+    """Create (required inputs required), Update (every input optional), Read (no secrets),
+    Created (Read plus the values shown once)."""
+    title = resource.title
+    create = create_model(
+        f"{title}Create", __base__=Schema, __doc__=f"Create: {resource.description}",
+        **{f.name: _schema_field(resource, f, output=False, optional=not f.required) for f in resource.input_fields})
+    update = create_model(
+        f"{title}Update", __base__=Schema, __doc__=f"Update (send only what changes): {resource.description}",
+        **{f.name: _schema_field(resource, f, output=False, optional=True) for f in resource.input_fields})
+    id_type: Any = uuid.UUID if resource.id_kind == "uuid" else str
+    read_fields = {f.name: _schema_field(resource, f, output=True, optional=not f.required or f.computed)
+                   for f in resource.fields if f.readable}
+    read = create_model(title, __base__=ResourceRead, __doc__=resource.description,
+                        id=(id_type, ...), **read_fields)
+    created = create_model(
+        f"{title}Created", __base__=read, __doc__=f"{resource.description} Values shown only once are included.",
+        **{f.name: (str, PydanticField(description=f.description)) for f in resource.fields if f.once})
+    return Schemas(create, update, read, created)
+
+
+# --- service ---------------------------------------------------------------------------------------
+
+
+def _org_object(organization_id: uuid.UUID) -> str:
+    return f"organization:{organization_id}"
+
+
+async def ensure_unreferenced(session: AsyncSession, collection: str, object_id: uuid.UUID, what: str) -> None:
+    """Refuse to delete an object that another resource still refers to (restrict references)."""
+    for referrer, field in REGISTRY.referrers(collection):
+        if field.on_delete != "restrict" or referrer.storage != "table":
+            continue
+        model = MODELS[referrer.collection]
+        referrer_id = await session.scalar(select(model.id).where(getattr(model, field.name) == object_id).limit(1))
+        if referrer_id is not None:
+            raise FailedPrecondition(
+                f"{what} is still used by {referrer.name} {referrer_id} (its {field.name}); delete that "
+                f"{referrer.name} or point it elsewhere first")
+
+
+class CollectionService:
+    """CRUD of one table-backed resource with the shared rules; hooks for the particular ones.
+
+    Subclasses name their `resource` and `model`.
+    """
+
+    resource: Resource
+    model: type[RecordModel]
+
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
+        self.authz = platform.authz
+
+    # --- authorization (scope rules; override for particular resources) ---------------------------
+
+    async def authorize_create(self, session: AsyncSession, principal: Principal, values: dict[str, Any]) -> None:
+        await self.authz.require(principal, self.write_relation, self._anchor_object(values),
+                                 f"create {self.resource.collection} here")
+
+    async def can_read(self, session: AsyncSession, principal: Principal, record: Any) -> bool:
+        return await self.authz.check(principal, self.read_relation, self._anchor_object(self.values_of(record)))
+
+    async def authorize_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
+        await self.authz.require(principal, self.write_relation, self._anchor_object(self.values_of(record)),
+                                 f"{action} this {self.resource.name}")
+
+    async def visible(self, session: AsyncSession, principal: Principal, statement: Select[Any]) -> Select[Any]:
+        if await self.authz.is_cluster_admin(principal):
+            return statement
+        object_type, column = ("agent", OWNER_AGENT) if self.resource.owner == "agent" else \
+            ("organization", "organization_id")
+        ids = await self.authz.list_object_ids(principal, self.read_relation, object_type)
+        return statement.where(getattr(self.model, column).in_([uuid.UUID(i) for i in ids]))
+
+    @property
+    def read_relation(self) -> str:
+        return "can_read_config" if self.resource.owner == "agent" else "can_view"
+
+    @property
+    def write_relation(self) -> str:
+        return "can_edit_config" if self.resource.owner == "agent" else "can_manage_organization"
+
+    def _anchor_object(self, values: dict[str, Any]) -> str:
+        if self.resource.owner == "agent":
+            return f"agent:{values[OWNER_AGENT]}"
+        return _org_object(values["organization_id"])
+
+    # --- lifecycle hooks (override) -------------------------------------------------------------
+
+    def validate_values(self, values: dict[str, Any]) -> None:
+        """Rules across fields particular to this resource (the whole new state is given)."""
+
+    async def before_create(self, session: AsyncSession, principal: Principal, record: Any,
+                            values: dict[str, Any]) -> None:
+        """Runs before the insert; may set computed columns."""
+
+    async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
+        """Runs after the insert; returns values shown only in the create response."""
+        return {}
+
+    async def before_update(self, session: AsyncSession, principal: Principal, record: Any,
+                            changes: dict[str, Any]) -> None:
+        """Runs before changes are applied (`changes` holds the new values)."""
+
+    async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
+        """Runs after a create, update or delete took effect in the session."""
+
+    async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
+        """Runs before the delete (after the reference check)."""
+
+    # --- operations -----------------------------------------------------------------------------
+
+    async def create(self, session: AsyncSession, principal: Principal, data: BaseModel) -> tuple[Any, dict[str, Any]]:
+        values = {f.name: getattr(data, f.name) for f in self.resource.input_fields}
+        for field in self.resource.input_fields:
+            if values[field.name] is None and field.has_default:
+                values[field.name] = field.default
+        values = self._plain(values)
+        self._validate_combinations(values)
+        self.validate_values(values)
+        await self._check_references(session, principal, values)
+        record = self.model(id=uuid7())
+        if self.resource.owner == "agent":
+            values[OWNER_AGENT] = await self._owner_agent(session, values)
+        await self.authorize_create(session, principal, values)
+        await self._ensure_unique(session, values, None)
+        self._assign(record, values)
+        await self.before_create(session, principal, record, values)
+        session.add(record)
+        await session.flush()
+        once = await self.after_create(session, principal, record)
+        await self.after_write(session, principal, record, "create")
+        return record, once
+
+    async def get(self, session: AsyncSession, principal: Principal, object_id: uuid.UUID) -> Any:
+        record = await session.get(self.model, object_id)
+        if record is None or not await self.can_read(session, principal, record):
+            raise NotFound(f"{self.resource.name} {object_id} not found")
+        return record
+
+    async def list(self, session: AsyncSession, principal: Principal, page: PageRequest,
+                   filters: dict[str, Any]) -> tuple[list[Any], str | None]:
+        statement = await self.visible(session, principal, select(self.model))
+        conditions = [getattr(self.model, name) == value for name, value in filters.items() if value is not None]
+        if conditions:
+            statement = statement.where(and_(*conditions))
+        return await paginate(session, statement, self.model.id, page)
+
+    async def update(self, session: AsyncSession, principal: Principal, record: Any, data: BaseModel) -> Any:
+        await self.authorize_write(session, principal, record, "change")
+        given = self._plain(data.model_dump(exclude_unset=True))
+        current = self.values_of(record)
+        changes: dict[str, Any] = {}
+        for name, value in given.items():
+            field = self.resource.field(name)
+            if value is None and field.required:
+                raise InvalidArgument.field(name, "is required and cannot be null")
+            if value is None and field.has_default:
+                value = field.default
+            if field.immutable:
+                if value != current.get(name):
+                    raise InvalidArgument.field(name, "cannot be changed; create a new "
+                                                      f"{self.resource.name} instead (Terraform replaces it)")
+                continue
+            if field.sensitive or value != current.get(name):
+                changes[name] = value
+        for group in self.resource.exactly_one_of:
+            chosen = [name for name in group if given.get(name) is not None]
+            if chosen:
+                changes.update({name: None for name in group if name not in given and current.get(name) is not None})
+        merged = {**current, **changes}
+        self._validate_combinations(merged)
+        self.validate_values({**self._decrypted(record), **changes})
+        await self._check_references(session, principal, merged)
+        await self._ensure_unique(session, merged, record.id)
+        if all(self.resource.field(n).sensitive for n in changes) and self._sensitive_unchanged(record, changes):
+            return record  # nothing changes: no new version, no event
+        await self.before_update(session, principal, record, changes)
+        self._assign(record, changes)
+        record.updated_at = utcnow()
+        await session.flush()
+        await self.after_write(session, principal, record, "update")
+        return record
+
+    async def delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
+        await self.authorize_write(session, principal, record, "delete")
+        await ensure_unreferenced(session, self.resource.collection, record.id,
+                                  f"{self.resource.name} {record.id}")
+        await self.before_delete(session, principal, record)
+        await session.delete(record)
+        await session.flush()
+        await self.after_write(session, principal, record, "delete")
+
+    # --- values ---------------------------------------------------------------------------------
+
+    def values_of(self, record: Any) -> dict[str, Any]:
+        """The record's stored values (sensitive ones still encrypted)."""
+        names = [f.name for f in self.resource.fields if not f.once]
+        if self.resource.owner == "agent":
+            names.append(OWNER_AGENT)
+        return {name: getattr(record, name) for name in names}
+
+    def to_read(self, record: Any) -> dict[str, Any]:
+        """The response body of a record: no sensitive value, not even encrypted."""
+        body: dict[str, Any] = {"id": record.id, "created_at": record.created_at, "updated_at": record.updated_at,
+                                "etag": record.etag}
+        for field in self.resource.fields:
+            if not field.readable or field.once:
+                continue
+            value = getattr(record, field.name)
+            if field.kind == Kind.object and value is not None:
+                value = {sub.name: value.get(sub.name) for sub in field.fields if not sub.sensitive}
+            body[field.name] = value
+        return body
+
+    def decrypt(self, record: Any, field_name: str, sub_field: str | None = None) -> Any:
+        """The plain value of a sensitive field, for internal use (resolution), never for responses."""
+        value = getattr(record, field_name)
+        if sub_field is not None:
+            value = (value or {}).get(sub_field)
+        if value is None:
+            return None
+        path = f"{field_name}.{sub_field}" if sub_field else field_name
+        plain = self.platform.require_cipher().decrypt(value, self._aad(record.id, path))
+        field = self.resource.field(field_name)
+        return plain if sub_field is not None or field.kind == Kind.string else json.loads(plain)
+
+    def _decrypted(self, record: Any) -> dict[str, Any]:
+        """Every stored value with sensitive top-level fields in the clear (for validation)."""
+        values = self.values_of(record)
+        for field in self.resource.fields:
+            if field.sensitive and not field.once:
+                values[field.name] = self.decrypt(record, field.name)
+        return values
+
+    def _plain(self, values: dict[str, Any]) -> dict[str, Any]:
+        """JSON-ready values: nested models become dicts, UUIDs stay UUIDs."""
+        return {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in values.items()}
+
+    def _aad(self, record_id: uuid.UUID, path: str) -> bytes:
+        return f"{self.resource.table_name}:{record_id}:{path}".encode()
+
+    def _assign(self, record: Any, values: dict[str, Any]) -> None:
+        cipher = None
+        for name, value in values.items():
+            if name == OWNER_AGENT:
+                setattr(record, name, value)
+                continue
+            field = self.resource.field(name)
+            if field.sensitive and value is not None:
+                cipher = cipher or self.platform.require_cipher()
+                plain = value if field.kind == Kind.string else json.dumps(value, sort_keys=True)
+                value = cipher.encrypt(plain, self._aad(record.id, name))
+            elif field.kind == Kind.object and value is not None:
+                value = dict(value)
+                for sub in field.fields:
+                    if sub.sensitive and value.get(sub.name) is not None:
+                        cipher = cipher or self.platform.require_cipher()
+                        value[sub.name] = cipher.encrypt(str(value[sub.name]),
+                                                         self._aad(record.id, f"{name}.{sub.name}"))
+            setattr(record, name, value)
+
+    def _sensitive_unchanged(self, record: Any, changes: dict[str, Any]) -> bool:
+        """True when every sensitive change re-sends the value already stored (no version bump)."""
+        for name, value in changes.items():
+            field = self.resource.field(name)
+            if not field.sensitive:
+                continue
+            stored = getattr(record, name)
+            if (stored is None) != (value is None):
+                return False
+            if stored is not None and self.decrypt(record, name) != value:
+                return False
+        return True
+
+    def _validate_combinations(self, values: dict[str, Any]) -> None:
+        for group in self.resource.exactly_one_of:
+            given = [name for name in group if values.get(name) is not None]
+            if len(given) != 1:
+                names = ", ".join(group)
+                problem = "set exactly one of " + names + (f" (got {', '.join(given)})" if given else "")
+                raise InvalidArgument(problem, errors=[{"field": name, "message": problem} for name in group])
+        for group in self.resource.required_together:
+            given = [name for name in group if values.get(name) is not None]
+            if given and len(given) != len(group):
+                problem = f"{', '.join(group)} go together: set all of them or none"
+                raise InvalidArgument(problem, errors=[{"field": name, "message": problem} for name in group])
+
+    async def _check_references(self, session: AsyncSession, principal: Principal, values: dict[str, Any]) -> None:
+        """Every referenced object exists and is visible to the caller, and all of them (and the
+        resource itself) live in one organization."""
+        organizations: dict[str, uuid.UUID] = {}
+        for field in self.resource.references:
+            target_id = values.get(field.name)
+            if target_id is None:
+                continue
+            organization_id = await self.platform.resolve_reference(session, principal, field, target_id)
+            if organization_id is not None:
+                organizations[field.name] = organization_id
+        if len(set(organizations.values())) > 1:
+            first = next(iter(organizations))
+            other = next(n for n, o in organizations.items() if o != organizations[first])
+            raise InvalidArgument.field(other, f"{other} and {first} belong to different organizations")
+
+    async def organization_of(self, session: AsyncSession, record: Any) -> uuid.UUID | None:
+        """The org a record belongs to: its own organization_id, or its agent's."""
+        if hasattr(record, "organization_id"):
+            return record.organization_id
+        if hasattr(record, OWNER_AGENT):
+            agents = MODELS["agents"]
+            return await session.scalar(select(agents.organization_id).where(agents.id == getattr(record, OWNER_AGENT)))
+        return None
+
+    async def _owner_agent(self, session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
+        """The agent whose configuration this sub-resource is part of, via whichever target is set."""
+        for field in self.resource.references:
+            target_id = values.get(field.name)
+            if target_id is None or field.on_delete != "cascade":
+                continue
+            if field.references == "agents":
+                return target_id
+            target_model = MODELS.get(field.references)
+            if target_model is not None and hasattr(target_model, OWNER_AGENT):
+                owner = await session.scalar(select(getattr(target_model, OWNER_AGENT))
+                                             .where(target_model.id == target_id))
+                if owner is not None:
+                    return owner
+        raise InvalidArgument(f"a {self.resource.name} must belong to an agent")
+
+    async def _ensure_unique(self, session: AsyncSession, values: dict[str, Any],
+                             exclude: uuid.UUID | None) -> None:
+        for names in self.resource.unique_together:
+            statement = select(self.model.id).where(*(getattr(self.model, n) == values.get(n) for n in names))
+            if exclude is not None:
+                statement = statement.where(self.model.id != exclude)
+            if await session.scalar(statement.limit(1)) is not None:
+                label = names[-1]
+                raise AlreadyExists(f"a {self.resource.name} with {label} {values.get(label)!r} already exists "
+                                    f"in this {'agent' if 'agent_id' in names else 'organization'}")
+
+    async def touch_agent(self, session: AsyncSession, agent_id: uuid.UUID) -> None:
+        """A sub-resource changed: the agent's configuration is newer (for the orchestrator)."""
+        agents = MODELS["agents"]
+        await session.execute(update(agents).where(agents.id == agent_id).values(updated_at=utcnow())
+                              .execution_options(synchronize_session=False))
+        self.platform.events.publish_after_commit(session, "agent.updated", "agents", agent_id=str(agent_id))
+
+
+# --- router ----------------------------------------------------------------------------------------
+
+
+def _filters_dependency(resource: Resource) -> Callable[..., dict[str, Any]]:
+    parameters = [
+        inspect.Parameter(
+            field.name, inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[_python_type(resource, field, output=True) | None,
+                                 Query(description=f"Only those with this {field.name}.")],
+            default=None)
+        for field in resource.filters
+    ]
+
+    def filters(**values: Any) -> dict[str, Any]:
+        return values
+
+    filters.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return filters
+
+
+def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
+    """POST/GET/GET/PATCH/DELETE for one collection, typed by its schemas."""
+    from agyn.gateway.dependencies import PlatformDep, PrincipalDep, SessionDep
+
+    def service_of(platform: "Platform") -> CollectionService:
+        return platform.collections[resource.collection]
+
+    router = APIRouter(prefix=resource.path, tags=[resource.collection], route_class=TransactionalRoute)
+    Create, Update, Read, Created = schemas.create, schemas.update, schemas.read, schemas.created
+    Filters = Annotated[dict[str, Any], Depends(_filters_dependency(resource))]
+    PageDep = Annotated[PageRequest, Depends(page_request)]
+    name = resource.name.replace("_", " ")
+
+    @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created, summary=f"Create a {name}",
+                 operation_id=f"create_{resource.name}")
+    async def create(data: Create, principal: PrincipalDep, platform: PlatformDep,  # type: ignore[valid-type]
+                     session: SessionDep, response: Response) -> Any:
+        service = service_of(platform)
+        record, once = await service.create(session, principal, data)
+        response.headers["ETag"] = record.etag
+        return {**service.to_read(record), **once}
+
+    @router.get("", response_model=Page[Read], summary=f"List {resource.collection.replace('-', ' ')}",  # type: ignore[valid-type]
+                operation_id=f"list_{resource.name}")
+    async def list_(principal: PrincipalDep, platform: PlatformDep, session: SessionDep, page: PageDep,
+                    filters: Filters) -> Any:
+        service = service_of(platform)
+        items, next_token = await service.list(session, principal, page, filters)
+        return {"items": [service.to_read(r) for r in items], "next_page_token": next_token}
+
+    @router.get("/{object_id}", response_model=Read, summary=f"Get a {name}", operation_id=f"get_{resource.name}")
+    async def get(object_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
+                  response: Response) -> Any:
+        service = service_of(platform)
+        record = await service.get(session, principal, object_id)
+        response.headers["ETag"] = record.etag
+        return service.to_read(record)
+
+    @router.patch("/{object_id}", response_model=Read, summary=f"Update a {name}",
+                  operation_id=f"update_{resource.name}")
+    async def patch(object_id: uuid.UUID, data: Update, principal: PrincipalDep,  # type: ignore[valid-type]
+                    platform: PlatformDep, session: SessionDep, response: Response, if_match: IfMatch = None) -> Any:
+        service = service_of(platform)
+        record = await service.get(session, principal, object_id)
+        check_if_match(if_match, record.etag)
+        record = await service.update(session, principal, record, data)
+        response.headers["ETag"] = record.etag
+        return service.to_read(record)
+
+    @router.delete("/{object_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {name}",
+                   operation_id=f"delete_{resource.name}")
+    async def delete(object_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
+                     if_match: IfMatch = None) -> Response:
+        service = service_of(platform)
+        record = await service.get(session, principal, object_id)
+        check_if_match(if_match, record.etag)
+        await service.delete(session, principal, record)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+

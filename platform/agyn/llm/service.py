@@ -1,0 +1,111 @@
+"""LLM providers and models: credential rules, the org→model tuple, and model resolution."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agyn.authorization.engine import TupleKey
+from agyn.kit.collections import CollectionService
+from agyn.kit.errors import InvalidArgument, NotFound
+from agyn.kit.principal import Principal
+from agyn.llm.models import LLMProvider, Model
+from agyn.llm.resources import LLM_PROVIDER, MODEL
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+RESERVED_HEADERS = {"host", "content-length", "content-type", "connection", "transfer-encoding", "upgrade",
+                    "keep-alive", "te", "trailer", "proxy-authorization", "proxy-connection"}
+MAX_HEADERS = 20
+
+
+def validate_custom_headers(headers: dict[str, str]) -> None:
+    if not headers:
+        raise InvalidArgument.field("headers", "custom_headers needs at least one header")
+    if len(headers) > MAX_HEADERS:
+        raise InvalidArgument.field("headers", f"at most {MAX_HEADERS} headers")
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidArgument.field("headers", f"{name!r} is not a valid HTTP header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise InvalidArgument.field("headers", f"{name} is set by the proxy and cannot be configured")
+        if "\r" in value or "\n" in value or not value.strip():
+            raise InvalidArgument.field("headers", f"the value of {name} must be non-empty and on one line")
+
+
+class LLMProvidersService(CollectionService):
+    resource = LLM_PROVIDER
+    model = LLMProvider
+
+    def validate_values(self, values: dict[str, Any]) -> None:
+        method = values.get("auth_method")
+        if method in {"bearer", "x_api_key"}:
+            if not values.get("token"):
+                raise InvalidArgument.field("token", f"is required with auth_method {method}")
+            if values.get("headers"):
+                raise InvalidArgument.field("headers", "only used with auth_method custom_headers")
+        elif method == "custom_headers":
+            validate_custom_headers(values.get("headers") or {})
+            if values.get("token"):
+                raise InvalidArgument.field("token", "not used with auth_method custom_headers; put it in headers")
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where to send a request for a platform model (internal; carries plain credentials)."""
+
+    model_id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    remote_name: str
+    endpoint: str
+    protocol: str
+    auth_method: str
+    token: str | None
+    headers: dict[str, str]
+
+
+class ModelsService(CollectionService):
+    resource = MODEL
+    model = Model
+
+    async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
+        await self.authz.write(session, [self._org_tuple(record)])
+        return {}
+
+    async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
+        await self.authz.delete_object(session, f"model:{record.id}")
+
+    def _org_tuple(self, record: Any) -> TupleKey:
+        return TupleKey(f"organization:{record.organization_id}", "org", f"model:{record.id}")
+
+    async def resolve(self, session: AsyncSession, organization_id: uuid.UUID | None,
+                      model: str) -> ResolvedModel:
+        """A model by id or by name (within the caller's organization) with its provider's credentials."""
+        condition = Model.name == model
+        try:
+            condition = or_(condition, Model.id == uuid.UUID(model))
+        except ValueError:
+            pass
+        statement = select(Model, LLMProvider).join(LLMProvider, LLMProvider.id == Model.llm_provider_id) \
+            .where(condition)
+        if organization_id is not None:
+            statement = statement.where(Model.organization_id == organization_id)
+        row = (await session.execute(statement.limit(2))).all()
+        if len(row) != 1:
+            raise NotFound(f"model {model} not found" if not row else
+                           f"model name {model} is ambiguous; use its id or the organization's model")
+        found, provider = row[0]
+        providers = self.platform.collections["llm-providers"]
+        return ResolvedModel(
+            model_id=found.id, organization_id=found.organization_id, name=found.name,
+            remote_name=found.remote_name, endpoint=provider.endpoint, protocol=provider.protocol,
+            auth_method=provider.auth_method, token=providers.decrypt(provider, "token"),
+            headers=providers.decrypt(provider, "headers") or {})
+
+
+SERVICES = [LLMProvidersService, ModelsService]

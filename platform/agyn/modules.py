@@ -1,0 +1,15 @@
+"""The modules whose resources are registry collections. Each has `resources.py` (declarations),
+`models.py`, `schemas.py`, `service.py` (with `SERVICES`, its collection services) and
+`endpoints.py` (with `routers`). Listed in dependency order."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+COLLECTION_MODULES = ("llm",)
+
+
+def submodules(name: str) -> list[ModuleType]:
+    """`agyn.<module>.<name>` of every collection module."""
+    return [importlib.import_module(f"agyn.{module}.{name}") for module in COLLECTION_MODULES]
