@@ -464,7 +464,7 @@ class CollectionService:
             if target_id is None:
                 continue
             organization_id = await self.platform.resolve_reference(session, principal, field, target_id)
-            if organization_id is not None:
+            if organization_id is not None and field.same_organization:
                 organizations[field.name] = organization_id
         if len(set(organizations.values())) > 1:
             first = next(iter(organizations))

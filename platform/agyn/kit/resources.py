@@ -44,6 +44,10 @@ class Field:
     - `immutable`: cannot change after create (Terraform plans a replacement).
     - `sensitive`: write-only. Stored encrypted, never in a response or a log line.
     - `once`: a computed sensitive value returned only in the create response (service tokens).
+    - `derived`: optional input the server fills in when omitted (Terraform: optional + computed).
+    - references: `on_delete` says what deleting the target does to this object (`restrict`: refused
+      while this object exists; `cascade`: this object goes too); `same_organization` requires the
+      target to live in this object's organization.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Field:
     sensitive: bool = False
     once: bool = False
     default: Any = MISSING
+    derived: bool = False
     filterable: bool = False
     min_length: int | None = None
     max_length: int | None = None
@@ -63,6 +68,7 @@ class Field:
     choices: tuple[str, ...] = ()
     references: str | None = None
     on_delete: Literal["restrict", "cascade"] = "restrict"
+    same_organization: bool = True
     fields: tuple[Field, ...] = ()
 
     @property
