@@ -17,7 +17,7 @@ from agyn.kit.errors import InvalidArgument, NotFound
 from agyn.kit.events import EventBus
 from agyn.kit.principal import Principal
 from agyn.kit.resources import Field
-from agyn.modules import submodules
+from agyn.modules import load_registry, submodules
 from agyn.organizations.service import OrganizationsService
 from agyn.settings import Settings
 from agyn.users.service import UsersService
@@ -40,6 +40,7 @@ class Platform:
         self.users = UsersService(self.identity, self.authz)
         self.organizations = OrganizationsService(self.identity, self.authz, self.users)
         self.events = EventBus()
+        load_registry()
         self.collections: dict[str, CollectionService] = {
             service_class.resource.collection: service_class(self) for service_class in collection_services()
         }

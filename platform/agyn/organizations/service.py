@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import CLUSTER, AuthorizationService
 from agyn.identity.service import IdentityService
+from agyn.kit.collections import ensure_unreferenced
 from agyn.kit.db import utcnow
 from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from agyn.kit.pagination import PageRequest, paginate
@@ -87,6 +88,7 @@ class OrganizationsService:
                                  "delete this organization")
         if organization.is_system:
             raise FailedPrecondition("the system organization cannot be deleted")
+        await ensure_unreferenced(session, "organizations", organization.id, f"organization {organization.name}")
         await self.authz.delete_object(session, org_object(organization.id))
         await self.identity.remove_organization(session, organization.id)
         await session.delete(organization)
