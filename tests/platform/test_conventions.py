@@ -587,3 +587,19 @@ async def test_a_request_that_fails_after_its_first_write_leaves_nothing(api: Ap
     # the platform is fine afterwards: the loser's retry under another name succeeds
     retry = await api.client.post(USERS, headers=api.admin, json={"oidc_subject": loser_subject, "username": "racer2"})
     assert retry.status_code == 201, retry.text
+
+
+async def test_replayed_secrets_are_stored_encrypted(api: Api) -> None:
+    """A first response can hold a value shown once (a token): its stored copy is encrypted."""
+    from sqlalchemy import select
+
+    from agyn.kit.http import IdempotencyRecord
+
+    headers = {**api.admin, "Idempotency-Key": "token-once"}
+    first = await api.client.post("/api/v1/api-tokens", headers=headers, json={"name": "ci"})
+    again = await api.client.post("/api/v1/api-tokens", headers=headers, json={"name": "ci"})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["token"] == first.json()["token"] and again.headers["idempotent-replayed"] == "true"
+    async with api.app.state.platform.database.transaction() as session:
+        stored = (await session.scalars(select(IdempotencyRecord.body))).all()
+    assert stored and all(first.json()["token"] not in body for body in stored)

@@ -20,6 +20,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from agyn.kit.crypto import Cipher
 from agyn.kit.db import Base, Database, commit, utcnow
 from agyn.kit.errors import InvalidArgument, PreconditionFailed, UnprocessableIdempotencyKey
 
@@ -47,7 +48,10 @@ class ResourceRead(ReadSchema):
 
 
 class IdempotencyRecord(Base):
-    """The first response to a POST carrying an `Idempotency-Key`, replayed for 24 hours."""
+    """The first response to a POST carrying an `Idempotency-Key`, replayed for 24 hours.
+
+    The body is kept encrypted: a first response may hold a value shown only once (a token).
+    """
 
     __tablename__ = "idempotency_records"
 
@@ -104,6 +108,7 @@ async def _idempotent(
     if not 1 <= len(key) <= 255:
         raise InvalidArgument.field("Idempotency-Key", "must be 1 to 255 characters")
     scope = _idempotency_scope(request, key)
+    cipher: Cipher = request.app.state.platform.require_cipher()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     session = get_session(request)
     record = await session.get(IdempotencyRecord, scope)
@@ -112,7 +117,7 @@ async def _idempotent(
         await session.flush()
         record = None
     if record is not None:
-        return _replay(record, request_hash)
+        return _replay(record, request_hash, cipher)
     try:
         response = await handler(request)
         if response.status_code < 400:
@@ -122,23 +127,24 @@ async def _idempotent(
                     request_hash=request_hash,
                     status_code=response.status_code,
                     media_type=response.media_type,
-                    body=bytes(response.body).decode(),
+                    body=cipher.encrypt(bytes(response.body).decode(), scope.encode()),
                     etag=response.headers.get("etag"),
                 )
             )
             await session.flush()  # collides with (or waits for) a concurrent first request's record
     except Exception:
-        replay = await _replay_concurrent(session, scope, request_hash)
+        replay = await _replay_concurrent(session, scope, request_hash, cipher)
         if replay is None:
             raise
         return replay
     if response.status_code >= 400:
-        return await _replay_concurrent(session, scope, request_hash) or response
+        return await _replay_concurrent(session, scope, request_hash, cipher) or response
     await commit(session)
     return response
 
 
-async def _replay_concurrent(session: AsyncSession, scope: str, request_hash: str) -> Response | None:
+async def _replay_concurrent(session: AsyncSession, scope: str, request_hash: str,
+                             cipher: Cipher) -> Response | None:
     """After a failure: did a concurrent request with the same key succeed meanwhile?
 
     Then this request is a retry of it (it failed only because the first one's work or record
@@ -147,10 +153,10 @@ async def _replay_concurrent(session: AsyncSession, scope: str, request_hash: st
     await session.rollback()
     session.info.pop("after_commit", None)
     record = await session.get(IdempotencyRecord, scope)
-    return _replay(record, request_hash) if record is not None else None
+    return _replay(record, request_hash, cipher) if record is not None else None
 
 
-def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
+def _replay(record: IdempotencyRecord, request_hash: str, cipher: Cipher) -> Response:
     if record.request_hash != request_hash:
         raise UnprocessableIdempotencyKey(
             "this Idempotency-Key was already used with a different request body; use a new key"
@@ -158,7 +164,8 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
     headers = {"Idempotent-Replayed": "true"}
     if record.etag:
         headers["ETag"] = record.etag
-    return Response(record.body, status_code=record.status_code, media_type=record.media_type, headers=headers)
+    body = cipher.decrypt(record.body, record.scope.encode())
+    return Response(body, status_code=record.status_code, media_type=record.media_type, headers=headers)
 
 
 IfMatch = Annotated[

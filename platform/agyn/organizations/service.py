@@ -112,8 +112,12 @@ class OrganizationsService:
             status = "pending"
         else:
             raise PermissionDenied("only an owner of the organization may invite members")
-        if await self.identity.get_type(session, data.identity_id) is None:
+        identity_type = await self.identity.get_type(session, data.identity_id)
+        if identity_type is None:
             raise InvalidArgument.field("identity_id", f"no identity {data.identity_id} exists")
+        if identity_type == IdentityType.app:
+            raise InvalidArgument.field("identity_id", "an app joins an organization by being installed "
+                                                       "(POST /api/v1/app-installations), not as a member")
         existing = await session.scalar(select(Membership).where(
             Membership.organization_id == organization.id, Membership.identity_id == data.identity_id))
         if existing is not None:
