@@ -155,7 +155,13 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
 async def running_api(database_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
     """A freshly bootstrapped in-process platform on an emptied database, with extra settings."""
     await empty_database(database_url)
-    settings = make_settings(data_dir, database_url, **overrides)
+    async with serving(make_settings(data_dir, database_url, **overrides)) as api:
+        yield api
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Api]:
+    """The in-process platform on these settings as they are (a restart keeps the data)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

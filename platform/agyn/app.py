@@ -15,7 +15,7 @@ from agyn.bootstrap import BootstrapResult, bootstrap
 from agyn.container import Platform
 from agyn.gateway import endpoints as gateway_endpoints
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from agyn.kit.crypto import Cipher, load_or_create_key
+from agyn.kit.crypto import Cipher, KeyFiles, decode_key, load_or_create_key
 from agyn.kit.db import Database
 from agyn.kit.errors import install_error_handlers
 from agyn.modules import submodules
@@ -38,12 +38,19 @@ async def check_schema(database: Database) -> None:
         raise SchemaOutOfDate(f"the database schema {state}, the code needs {head}: run `agyn db upgrade`")
 
 
+def decryption_keys(settings: Settings) -> tuple[bytes, ...]:
+    """Keys besides the current one that still open stored values: the configured previous keys and
+    the data dir's previous and next key files (see `agyn secrets rotate-key`)."""
+    configured = tuple(decode_key(key) for key in settings.previous_encryption_keys)
+    return configured + KeyFiles(settings.encryption_key_path).decryption_keys()
+
+
 async def start(platform: Platform) -> BootstrapResult | None:
     """Bring the database to the code's schema (SQLite) or insist it is, then load and bootstrap."""
     platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
     platform.cipher = Cipher(load_or_create_key(
         platform.settings.encryption_key.get_secret_value() if platform.settings.encryption_key else None,
-        platform.settings.encryption_key_path))
+        platform.settings.encryption_key_path), decryption_keys(platform.settings))
     if platform.database.is_sqlite:
         await migrations.upgrade(platform.database)
     else:

@@ -9,7 +9,7 @@ from types import ModuleType
 
 from agyn.kit.resources import REGISTRY, Registry
 
-COLLECTION_MODULES = ("llm",)
+COLLECTION_MODULES = ("llm", "secrets", "agents", "runners", "apps")
 
 
 def submodules(name: str) -> list[ModuleType]:

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",
     )
+    encryption_previous_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated base64 keys rotated out of encryption_key; they only decrypt "
+                    "(values written before `agyn secrets rotate-key`, e.g. in a restored backup).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -87,6 +92,13 @@ class Settings(BaseSettings):
     def _check_encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value():
             decode_key(value.get_secret_value())  # a bad key is a bad setting, not a failed start
+        return value
+
+    @field_validator("encryption_previous_keys")
+    @classmethod
+    def _check_previous_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        for key in _split_keys(value):
+            decode_key(key)
         return value
 
     @classmethod
@@ -126,6 +138,10 @@ class Settings(BaseSettings):
     def encryption_key_path(self) -> Path:
         return self.data_dir / "encryption-key"
 
+    @property
+    def previous_encryption_keys(self) -> list[str]:
+        return _split_keys(self.encryption_previous_keys)
+
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, every secret replaced by asterisks."""
         data = self.model_dump(mode="json")
@@ -133,6 +149,10 @@ class Settings(BaseSettings):
         if self.redis_url:
             data["redis_url"] = mask_url_password(self.redis_url)
         return data
+
+
+def _split_keys(value: SecretStr | None) -> list[str]:
+    return [key.strip() for key in value.get_secret_value().split(",") if key.strip()] if value else []
 
 
 def normalise_database_url(url: str) -> str:

@@ -29,9 +29,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the platform database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage your API tokens on a running platform.", no_args_is_help=True)
+secrets_app = typer.Typer(help="Manage the encryption of secret values at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(token_app, name="token")
+app.add_typer(secrets_app, name="secrets")
+provider_app = typer.Typer(help="The Terraform provider (agynio/agyn).", no_args_is_help=True)
+app.add_typer(provider_app, name="provider")
 
 console = Console()
 errors = Console(stderr=True)
@@ -48,6 +52,10 @@ def fail(message: str, fix: str | None = None) -> NoReturn:
     errors.print(f"[bold red]error:[/] {escape(message)}" + (f" — {escape(fix)}" if fix else ""), highlight=False,
                  soft_wrap=True)
     raise typer.Exit(1)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def database_problem(error: Exception) -> str:
@@ -198,6 +206,95 @@ def config_show(data_dir: DataDirOption = None) -> None:
     """Print the effective settings as JSON, with every secret masked."""
     settings = load_settings(data_dir=data_dir)
     console.print_json(json.dumps(settings.masked()))
+
+
+@secrets_app.command("rotate-key")
+def secrets_rotate_key(
+    data_dir: DataDirOption = None,
+    new_key: Annotated[str | None, typer.Option(
+        "--new-key", show_default=False,
+        help="The new key: base64 of 32 random bytes (e.g. `openssl rand -base64 32`). Required when the key "
+             "comes from AGYN_ENCRYPTION_KEY; by default a random key is generated into the data dir.")] = None,
+) -> None:
+    """Re-encrypt every stored secret value under a new encryption key, then make it the current key.
+
+    Stop the platform first: the command works on its database (AGYN_DATABASE_URL, or the SQLite
+    file in the data dir) and must be its only writer. Every write-only value the platform stores
+    (secret values, provider tokens, LLM credentials, ENV values) is re-encrypted in one database
+    transaction: all or nothing.
+
+    With the key in the data dir, the old key is kept as encryption-key.previous-<id> to read
+    backups taken before, and an interrupted run is finished by running the command again.
+
+    With AGYN_ENCRYPTION_KEY, pass --new-key; the command prints what to set before starting the
+    platform again (if interrupted, run it again with the same --new-key).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from agyn.app import SchemaOutOfDate
+    from agyn.kit.crypto import key_id
+    from agyn.kit.db import Database
+    from agyn.secrets.rotation import KeyRotation, Reencrypted, RotationError
+
+    settings = load_settings(data_dir=data_dir)
+    try:
+        rotation = KeyRotation.plan(settings, new_key)
+    except RotationError as error:
+        fail(str(error))
+
+    async def run(progress: Progress) -> Reencrypted:
+        task = progress.add_task("Re-encrypting", total=None)
+        database = Database(settings.effective_database_url)
+        try:
+            return await rotation.run(database, lambda done, total: progress.update(task, completed=done, total=total))
+        finally:
+            await database.dispose()
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        try:
+            result = asyncio.run(run(progress))
+        except (RotationError, SchemaOutOfDate) as error:
+            fail(str(error))
+        except (OSError, SQLAlchemyError) as error:
+            fail(f"cannot use the database: {database_problem(error)}",
+                 "check AGYN_DATABASE_URL and that the database server is running")
+    console.print(f"Re-encrypted {plural(result.values, 'value')} in {plural(result.objects, 'object')}: key "
+                  f"{key_id(rotation.new)} replaces key {key_id(rotation.current)}.", highlight=False)
+    if rotation.files is not None:
+        console.print(f"The new key is current in {rotation.files.path}; the old one is kept in "
+                      f"{rotation.files.previous_path(key_id(rotation.current))} to read backups taken before.",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print("Set these before starting the platform again (the previous keys only read values "
+                      "written before, e.g. in backups):", highlight=False)
+        for name, value in rotation.settings_to_configure().items():
+            console.print(f"  {name}={value}", highlight=False, soft_wrap=True, markup=False)
+
+
+@provider_app.command("install")
+def provider_install(
+    mirror: Annotated[Path | None, typer.Option(
+        "--mirror", show_default=False,
+        help="Filesystem mirror directory (default ~/.terraform.d/plugins, which Terraform searches with no "
+             "CLI configuration).")] = None,
+) -> None:
+    """Write the Terraform provider into a filesystem mirror, so `terraform init` finds it offline."""
+    from agyn_provider.install import IMPLIED_MIRROR, install, version
+
+    path = install(mirror or IMPLIED_MIRROR)
+    console.print(f"Wrote {path}", highlight=False, soft_wrap=True)
+    console.print("Use it with:\n"
+                  "  terraform {\n"
+                  "    required_providers {\n"
+                  f'      agyn = {{ source = "agynio/agyn", version = "{version()}" }}\n'
+                  "    }\n"
+                  "  }", highlight=False, markup=False)
+    if mirror is not None:
+        console.print(f"and a CLI configuration (TF_CLI_CONFIG_FILE) whose provider_installation has "
+                      f'filesystem_mirror {{ path = "{mirror.resolve()}" }}.', highlight=False, markup=False,
+                      soft_wrap=True)
 
 
 # --- API client commands -------------------------------------------------------------------------

@@ -8,7 +8,8 @@ immutability, encryption of sensitive fields, ETags — live here, once.
 import inspect
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -130,6 +131,8 @@ def _python_type(resource: Resource, field: Field, *, output: bool) -> Any:
     if field.kind == Kind.duration:
         return str if output else Annotated[str, Strict(), AfterValidator(_duration)]
     if field.kind == Kind.string_list:
+        if field.choices and not output:
+            return list[Literal[field.choices]]  # type: ignore[valid-type]
         return list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]]
     if field.kind == Kind.string_map:
         return dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Annotated[str, Strict()]]
@@ -177,10 +180,15 @@ def build_schemas(resource: Resource) -> Schemas:
         f"{title}Update", __base__=Schema, __doc__=f"Update (send only what changes): {resource.description}",
         **{f.name: _schema_field(resource, f, output=False, optional=True) for f in resource.input_fields})
     id_type: Any = uuid.UUID if resource.id_kind == "uuid" else str
+    timestamps: dict[str, Any] = {}
+    if resource.id_kind == "composite":  # a relationship (an authorization tuple) records no timestamps
+        unrecorded = "Not recorded for a relationship."
+        timestamps = {name: (datetime | None, PydanticField(default=None, description=unrecorded))
+                      for name in ("created_at", "updated_at")}
     read_fields = {f.name: _schema_field(resource, f, output=True, optional=not f.required or f.computed)
                    for f in resource.fields if f.readable}
     read = create_model(title, __base__=ResourceRead, __doc__=resource.description,
-                        id=(id_type, ...), **read_fields)
+                        id=(id_type, ...), **timestamps, **read_fields)
     created = create_model(
         f"{title}Created", __base__=read, __doc__=f"{resource.description} Values shown only once are included.",
         **{f.name: (str, PydanticField(description=f.description)) for f in resource.fields if f.once})
@@ -188,6 +196,24 @@ def build_schemas(resource: Resource) -> Schemas:
 
 
 # --- service ---------------------------------------------------------------------------------------
+
+
+def encrypted_paths(resource: Resource) -> list[tuple[str, str | None]]:
+    """Where a resource keeps ciphertext: (field, None) for a stored sensitive field, (field, sub) for
+    a sensitive field nested in an object."""
+    paths: list[tuple[str, str | None]] = []
+    for field in resource.fields:
+        if field.sensitive and not field.once:
+            paths.append((field.name, None))
+        elif field.kind == Kind.object:
+            paths.extend((field.name, sub.name) for sub in field.fields if sub.sensitive)
+    return paths
+
+
+def value_aad(resource: Resource, record_id: uuid.UUID, path: str) -> bytes:
+    """The associated data that binds a ciphertext to its table, row and field: a value copied
+    elsewhere does not decrypt."""
+    return f"{resource.table_name}:{record_id}:{path}".encode()
 
 
 def _org_object(organization_id: uuid.UUID) -> str:
@@ -238,8 +264,12 @@ class CollectionService:
             return statement
         object_type, column = ("agent", OWNER_AGENT) if self.resource.owner == "agent" else \
             ("organization", "organization_id")
-        ids = await self.authz.list_object_ids(principal, self.read_relation, object_type)
-        return statement.where(getattr(self.model, column).in_([uuid.UUID(i) for i in ids]))
+        ids = await self.related_ids(principal, self.read_relation, object_type)
+        return statement.where(getattr(self.model, column).in_(ids))
+
+    async def related_ids(self, principal: Principal, relation: str, object_type: str) -> list[uuid.UUID]:
+        """The ids of every `object_type` on which the caller holds `relation` (for list filters)."""
+        return [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, relation, object_type)]
 
     @property
     def read_relation(self) -> str:
@@ -317,6 +347,9 @@ class CollectionService:
 
     async def update(self, session: AsyncSession, principal: Principal, record: Any, data: BaseModel) -> Any:
         await self.authorize_write(session, principal, record, "change")
+        if self.resource.fully_immutable:
+            raise InvalidArgument(f"a {self.resource.name.replace('_', ' ')} cannot be changed; delete it and "
+                                  "create a new one (Terraform replaces it)")
         given = self._plain(data.model_dump(exclude_unset=True))
         current = self.values_of(record)
         changes: dict[str, Any] = {}
@@ -331,11 +364,15 @@ class CollectionService:
                     raise InvalidArgument.field(name, "cannot be changed; create a new "
                                                       f"{self.resource.name} instead (Terraform replaces it)")
                 continue
-            if field.sensitive or value != current.get(name):
+            if field.sensitive or value != self._comparable(record, field):
                 changes[name] = value
         for group in self.resource.exactly_one_of:
             chosen = [name for name in group if given.get(name) is not None]
             if chosen:
+                changes.update({name: None for name in group if name not in given and current.get(name) is not None})
+        cleared = {name for name, value in changes.items() if value is None and name not in given}
+        for group in self.resource.required_together:  # what went with a cleared field goes too
+            if cleared.intersection(group):
                 changes.update({name: None for name in group if name not in given and current.get(name) is not None})
         merged = {**current, **changes}
         self._validate_combinations(merged)
@@ -369,6 +406,11 @@ class CollectionService:
             names.append(OWNER_AGENT)
         return {name: getattr(record, name) for name in names}
 
+    async def present(self, session: AsyncSession, principal: Principal,
+                      records: Sequence[Any]) -> Sequence[dict[str, Any]]:
+        """The response bodies of records for this caller; override to hide what some callers may not read."""
+        return [self.to_read(record) for record in records]
+
     def to_read(self, record: Any) -> dict[str, Any]:
         """The response body of a record: no sensitive value, not even encrypted."""
         body: dict[str, Any] = {"id": record.id, "created_at": record.created_at, "updated_at": record.updated_at,
@@ -394,6 +436,14 @@ class CollectionService:
         field = self.resource.field(field_name)
         return plain if sub_field is not None or field.kind == Kind.string else json.loads(plain)
 
+    def _comparable(self, record: Any, field: Field) -> Any:
+        """The stored value of a field to compare with a new one: an object's sensitive parts decrypted."""
+        value = getattr(record, field.name)
+        if field.kind != Kind.object or value is None:
+            return value
+        return {**value, **{sub.name: self.decrypt(record, field.name, sub.name)
+                            for sub in field.fields if sub.sensitive and value.get(sub.name) is not None}}
+
     def _decrypted(self, record: Any) -> dict[str, Any]:
         """Every stored value with sensitive top-level fields in the clear (for validation)."""
         values = self.values_of(record)
@@ -407,7 +457,7 @@ class CollectionService:
         return {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in values.items()}
 
     def _aad(self, record_id: uuid.UUID, path: str) -> bytes:
-        return f"{self.resource.table_name}:{record_id}:{path}".encode()
+        return value_aad(self.resource, record_id, path)
 
     def _assign(self, record: Any, values: dict[str, Any]) -> None:
         cipher = None
@@ -499,13 +549,17 @@ class CollectionService:
     async def _ensure_unique(self, session: AsyncSession, values: dict[str, Any],
                              exclude: uuid.UUID | None) -> None:
         for names in self.resource.unique_together:
+            if values.get(names[-1]) is None:
+                continue  # an unset name is unique to nobody (e.g. an LLM provider's optional name)
             statement = select(self.model.id).where(*(getattr(self.model, n) == values.get(n) for n in names))
             if exclude is not None:
                 statement = statement.where(self.model.id != exclude)
             if await session.scalar(statement.limit(1)) is not None:
-                label = names[-1]
-                raise AlreadyExists(f"a {self.resource.name} with {label} {values.get(label)!r} already exists "
-                                    f"in this {'agent' if 'agent_id' in names else 'organization'}")
+                label, value = names[-1], values.get(names[-1])
+                scope = next((name for name in names[:-1] if values.get(name) is not None), None)
+                where = f" in this {scope.removesuffix('_id')}" if scope else ""
+                shown = repr(value) if isinstance(value, str) else value
+                raise AlreadyExists(f"a {self.resource.name} with {label} {shown} already exists{where}")
 
     async def touch_agent(self, session: AsyncSession, agent_id: uuid.UUID) -> None:
         """A sub-resource changed: the agent's configuration is newer (for the orchestrator)."""
@@ -555,7 +609,8 @@ def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
         service = service_of(platform)
         record, once = await service.create(session, principal, data)
         response.headers["ETag"] = record.etag
-        return {**service.to_read(record), **once}
+        [body] = await service.present(session, principal, [record])
+        return {**body, **once}
 
     @router.get("", response_model=Page[Read], summary=f"List {resource.collection.replace('-', ' ')}",  # type: ignore[valid-type]
                 operation_id=f"list_{resource.name}")
@@ -563,7 +618,7 @@ def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
                     filters: Filters) -> Any:
         service = service_of(platform)
         items, next_token = await service.list(session, principal, page, filters)
-        return {"items": [service.to_read(r) for r in items], "next_page_token": next_token}
+        return {"items": await service.present(session, principal, items), "next_page_token": next_token}
 
     @router.get("/{object_id}", response_model=Read, summary=f"Get a {name}", operation_id=f"get_{resource.name}")
     async def get(object_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
@@ -571,7 +626,8 @@ def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
         service = service_of(platform)
         record = await service.get(session, principal, object_id)
         response.headers["ETag"] = record.etag
-        return service.to_read(record)
+        [body] = await service.present(session, principal, [record])
+        return body
 
     @router.patch("/{object_id}", response_model=Read, summary=f"Update a {name}",
                   operation_id=f"update_{resource.name}")
@@ -582,7 +638,8 @@ def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
         check_if_match(if_match, record.etag)
         record = await service.update(session, principal, record, data)
         response.headers["ETag"] = record.etag
-        return service.to_read(record)
+        [body] = await service.present(session, principal, [record])
+        return body
 
     @router.delete("/{object_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {name}",
                    operation_id=f"delete_{resource.name}")

@@ -2,6 +2,10 @@
 
 Ciphertext format: `v1:<key id>:<base64(nonce || ciphertext+tag)>`. The key id is the first 8 hex
 characters of SHA-256 of the key, so a ciphertext names the key that can open it.
+
+Key files in the data dir: `encryption-key` (the current key), `encryption-key.next` (the key a
+rotation is moving to) and `encryption-key.previous-<key id>` (keys rotated out). Every one of them
+opens values at start, so a rotation interrupted at any step leaves every value readable.
 """
 
 from __future__ import annotations
@@ -36,8 +40,12 @@ def decode_key(encoded: str) -> bytes:
     return key
 
 
+def encode_key(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
 def generate_key() -> str:
-    return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+    return encode_key(os.urandom(KEY_BYTES))
 
 
 def load_or_create_key(configured: str | None, path: Path) -> bytes:
@@ -51,13 +59,67 @@ def load_or_create_key(configured: str | None, path: Path) -> bytes:
 
 
 def write_secret_file(path: Path, content: str) -> Path:
-    """Write `content` readable by the owner only (created 0600, never briefly wider)."""
+    """Write `content` readable by the owner only (created 0600, never briefly wider), on disk
+    before returning (a key must survive a crash that follows)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(content + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     os.chmod(path, 0o600)
     return path
+
+
+class KeyFiles:
+    """The key files of a data dir, and the two steps of a rotation that touch them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def next_path(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.next")
+
+    def previous_path(self, kid: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.previous-{kid}")
+
+    def current(self) -> bytes | None:
+        return _read_key(self.path)
+
+    def pending(self) -> bytes | None:
+        """The key of a rotation that has not finished (its values may already use it)."""
+        return _read_key(self.next_path)
+
+    def decryption_keys(self) -> tuple[bytes, ...]:
+        """Keys besides the current one that may have encrypted stored values."""
+        previous = sorted(self.path.parent.glob(f"{self.path.name}.previous-*"))
+        return tuple(key for path in (*previous, self.next_path) if (key := _read_key(path)) is not None)
+
+    def stage(self, key: bytes) -> None:
+        """Before re-encrypting: the new key is on disk, so values written with it stay readable."""
+        write_secret_file(self.next_path, encode_key(key))
+
+    def promote(self) -> None:
+        """After the re-encryption committed: keep the old key as a previous one, make the new one current."""
+        current = self.current()
+        if current is not None:
+            write_secret_file(self.previous_path(key_id(current)), encode_key(current))
+        os.replace(self.next_path, self.path)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _read_key(path: Path) -> bytes | None:
+    if not path.is_file():
+        return None
+    try:
+        return decode_key(path.read_text())
+    except CryptoError as error:
+        raise CryptoError(f"{path}: {error}") from None
 
 
 class Cipher:

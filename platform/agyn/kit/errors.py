@@ -215,7 +215,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body: ProblemError = AlreadyExists("a resource with these unique values already exists")
         else:
             body = Conflict("the request conflicts with the current state of another resource")
-        return problem_response(body.to_problem(request.url.path))
+        # caused by a concurrent request, not by the input: clients (the Terraform provider) may retry
+        return problem_response({**body.to_problem(request.url.path), "retryable": True})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

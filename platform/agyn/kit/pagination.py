@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -29,28 +30,52 @@ class PageRequest:
     after: uuid.UUID | None
 
 
-def encode_page_token(last_id: uuid.UUID) -> str:
-    raw = json.dumps({"v": 1, "after": str(last_id)}, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class KeyPageRequest:
+    """A page of objects ordered by a string key (those without time-ordered ids, e.g. relationships)."""
+
+    size: int
+    after: str | None
+
+
+def encode_page_token(last: uuid.UUID | str) -> str:
+    raw = json.dumps({"v": 1, "after": str(last)}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_page_token(token: str) -> uuid.UUID:
+def _bad_token() -> InvalidArgument:
+    return InvalidArgument.field("page_token", "not a token returned by a previous page")
+
+
+def decode_page_key(token: str) -> str:
     try:
         padded = token + "=" * (-len(token) % 4)
         data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
         if not isinstance(after, str):
             raise TypeError("after is not a string")
-        return uuid.UUID(after)
+        return after
     except (binascii.Error, ValueError, KeyError, TypeError, json.JSONDecodeError):
-        raise InvalidArgument.field("page_token", "not a token returned by a previous page") from None
+        raise _bad_token() from None
 
 
-def page_request(
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = DEFAULT_PAGE_SIZE,
-    page_token: Annotated[str | None, Query(description="next_page_token of the previous page.")] = None,
-) -> PageRequest:
+def decode_page_token(token: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(decode_page_key(token))
+    except ValueError:
+        raise _bad_token() from None
+
+
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
+PageToken = Annotated[str | None, Query(description="next_page_token of the previous page.")]
+
+
+def page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> PageRequest:
     return PageRequest(size=page_size, after=decode_page_token(page_token) if page_token else None)
+
+
+def key_page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> KeyPageRequest:
+    return KeyPageRequest(size=page_size, after=decode_page_key(page_token) if page_token else None)
 
 
 class Page(BaseModel, Generic[T]):
@@ -69,3 +94,12 @@ async def paginate(
         rows = rows[: page.size]
         return rows, encode_page_token(getattr(rows[-1], id_column.key))
     return rows, None
+
+
+def paginate_by_key(items: Iterable[T], key: Callable[[T], str], page: KeyPageRequest) -> tuple[list[T], str | None]:
+    """Page through objects held in memory (e.g. tuples read from the authorization store) by `key`."""
+    ordered = sorted((item for item in items if page.after is None or key(item) > page.after), key=key)
+    if len(ordered) > page.size:
+        ordered = ordered[: page.size]
+        return ordered, encode_page_token(key(ordered[-1]))
+    return ordered, None

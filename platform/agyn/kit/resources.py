@@ -45,6 +45,7 @@ class Field:
     - `sensitive`: write-only. Stored encrypted, never in a response or a log line.
     - `once`: a computed sensitive value returned only in the create response (service tokens).
     - `derived`: optional input the server fills in when omitted (Terraform: optional + computed).
+    - `choices`: the allowed values of an enum, or of each item of a string_list.
     - references: `on_delete` says what deleting the target does to this object (`restrict`: refused
       while this object exists; `cascade`: this object goes too); `same_organization` requires the
       target to live in this object's organization.

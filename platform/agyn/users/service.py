@@ -164,12 +164,17 @@ class UsersService:
         if user.id == principal.identity_id:
             raise FailedPrecondition("you cannot delete your own user")
         await self._ensure_not_last_owner(user)
-        await self.authz.delete_user(session, f"identity:{user.id}")
-        await session.execute(delete(ApiToken).where(ApiToken.identity_id == user.id))
         await session.delete(user)
         await session.flush()
-        await self.identity.unregister(session, user.id)
+        await self.remove_identity(session, user.id)
         record_audit_event(session, principal, "user.delete", "user", user.id)
+
+    async def remove_identity(self, session: AsyncSession, identity_id: uuid.UUID) -> None:
+        """Forget an identity that is being deleted: its grants, its tokens (they stop working at
+        once) and its registration with its nicknames."""
+        await self.authz.delete_user(session, f"identity:{identity_id}")
+        await session.execute(delete(ApiToken).where(ApiToken.identity_id == identity_id))
+        await self.identity.unregister(session, identity_id)
 
     async def _ensure_not_last_owner(self, user: User) -> None:
         """An organization never loses its last owner through the API, not even by a user delete."""
@@ -228,6 +233,19 @@ class UsersService:
         session.add(token)
         await session.flush()
         return token, plain
+
+    async def create_service_identity(
+        self, session: AsyncSession, principal: Principal, identity_type: IdentityType, identity_id: uuid.UUID
+    ) -> str:
+        """Register a non-person identity (a runner, an app) and mint its service token.
+
+        The token is an ordinary `agyn_` API token of that identity, so the gateway authenticates it
+        like any other; its plain value is returned this once only.
+        """
+        await self.identity.register(session, identity_type, identity_id)
+        _, plain = await self.create_token(session, principal, identity_id, ApiTokenCreate(name="service token"),
+                                           origin="service")
+        return plain
 
     async def mint_token_for_user(
         self, session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: ApiTokenCreate
