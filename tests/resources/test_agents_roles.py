@@ -172,3 +172,26 @@ async def test_outsiders_see_no_roles_cluster_admins_manage_them(api: Api) -> No
     assert granted.status_code == 201
     everything = await api.client.get(ROLES, headers=api.admin)
     assert {r["identity_id"] for r in everything.json()["items"]} == {org.owner.id, member.id}
+
+
+async def test_leaving_the_organization_ends_agent_roles(api: Api) -> None:
+    org = await make_org(api)
+    maintainer = await org.member("maintainer")
+    agent = await org.agent(availability="private")
+    other_org = await make_org(api, "other-owner")
+    await api.add_member(other_org.id, maintainer)
+    elsewhere = await other_org.agent(availability="private")
+    for target in (agent, elsewhere):
+        granted = await api.client.post(ROLES, headers=api.admin, json={
+            "agent_id": target["id"], "identity_id": maintainer.id, "role": "maintainer"})
+        assert granted.status_code == 201, granted.text
+    assert await may(api, maintainer, "can_read_config", agent["id"])
+
+    memberships = await api.client.get("/api/v1/memberships", headers=maintainer.headers,
+                                       params={"organization_id": org.id, "identity_id": maintainer.id})
+    [membership] = memberships.json()["items"]
+    assert (await api.client.delete(f"/api/v1/memberships/{membership['id']}", headers=maintainer.headers)
+            ).status_code == 204
+    assert not await may(api, maintainer, "can_read_config", agent["id"])
+    assert not await may(api, maintainer, "can_initiate", agent["id"])
+    assert await may(api, maintainer, "can_read_config", elsewhere["id"])  # other orgs' roles stay

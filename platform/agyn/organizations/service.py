@@ -193,10 +193,21 @@ class OrganizationsService:
         if membership.role == "owner" and membership.status == "active":
             await self._ensure_other_owner(session, membership)
         if membership.status == "active":
-            await self.authz.write(session, deletes=[role_tuple(membership)])
+            await self.authz.write(session, deletes=[role_tuple(membership), *await self._agent_roles_in(membership)])
             await self.identity.remove_nickname(session, membership.organization_id, membership.identity_id)
         await session.delete(membership)
         await session.flush()
+
+    async def _agent_roles_in(self, membership: Membership) -> list[TupleKey]:
+        """The leaving member's roles on the org's agents: they end with the membership."""
+        subject, org = f"identity:{membership.identity_id}", org_object(membership.organization_id)
+        grants = await self.authz.read(user=subject, obj="agent:")
+        in_org: dict[str, bool] = {}
+        for grant in grants:
+            if grant.object not in in_org:
+                owners = await self.authz.read(relation="org", obj=grant.object)
+                in_org[grant.object] = any(t.user == org for t in owners)
+        return [grant for grant in grants if in_org[grant.object]]
 
     async def accept(self, session: AsyncSession, principal: Principal, membership: Membership) -> Membership:
         self._require_invitee(principal, membership)
