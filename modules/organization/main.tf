@@ -1,0 +1,29 @@
+resource "agyn_organization" "this" {
+  name = var.name
+}
+
+resource "agyn_membership" "member" {
+  for_each        = var.members
+  organization_id = agyn_organization.this.id
+  identity_id     = each.key
+  role            = each.value
+}
+
+resource "agyn_llm_provider" "this" {
+  count           = var.llm_provider == null ? 0 : 1
+  organization_id = agyn_organization.this.id
+  name            = var.llm_provider.name
+  endpoint        = var.llm_provider.endpoint
+  protocol        = var.llm_provider.protocol
+  auth_method     = var.llm_provider.auth_method
+  token           = var.llm_provider_token
+  headers         = var.llm_provider_headers
+}
+
+resource "agyn_model" "this" {
+  for_each        = var.llm_provider == null ? {} : var.models
+  organization_id = agyn_organization.this.id
+  name            = each.key
+  llm_provider_id = agyn_llm_provider.this[0].id
+  remote_name     = each.value
+}
