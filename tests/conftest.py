@@ -177,6 +177,14 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         yield api
 
 
+@pytest_asyncio.fixture(scope="module")
+async def module_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    """One platform for a whole module, for table-driven suites that build their world once. A module
+    that uses it must not also use `api`, which empties the database under it."""
+    async with running_api(database_url, tmp_path_factory.mktemp("data")) as api:
+        yield api
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status and stable code; returns its body."""
     assert response.status_code == status, response.text

@@ -1,0 +1,34 @@
+"""Agyn's construct library for CDK for Terraform (`cdktf`, or its fork `cdktn`; see `agyn_cdk.framework`).
+
+- `agyn_cdk.l1`: one class per resource and data source of the Terraform provider `agyn`, generated
+  from the platform's resource registry (`AgynAgent`, `DataAgynModel`, ..., and `AgynProvider`).
+- L2 constructs with defaults: `Organization` (members, an optional `LlmCatalog`) and `Agent` (with
+  MCP servers, skills, hooks, ENVs, init scripts, volumes and roles as nested props).
+"""
+
+from agyn_cdk import l1
+from agyn_cdk.agent import Agent, AgentRole, EnvValue, FromSecret, Hook, McpServer, Skill, Volume, VolumeMount
+from agyn_cdk.framework import NAME as FRAMEWORK
+from agyn_cdk.framework import cdk
+from agyn_cdk.l1 import AgynProvider
+from agyn_cdk.organization import LlmCatalog, LlmCatalogProps, Member, Organization
+
+__all__ = [
+    "FRAMEWORK",
+    "Agent",
+    "AgentRole",
+    "AgynProvider",
+    "EnvValue",
+    "FromSecret",
+    "Hook",
+    "LlmCatalog",
+    "LlmCatalogProps",
+    "McpServer",
+    "Member",
+    "Organization",
+    "Skill",
+    "Volume",
+    "VolumeMount",
+    "cdk",
+    "l1",
+]

@@ -1,0 +1,87 @@
+"""What every generated L1 class shares: its framework base class, and values turned into what the
+Terraform JSON holds (structs into objects, JSON documents into strings)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import constructs
+import jsii
+
+from agyn_cdk.framework import cdk
+
+PROVIDER_NAME = "agyn"
+PROVIDER_SOURCE = "agynio/agyn"
+
+
+def plain(value: Any) -> Any:
+    """A struct (dataclass) as a dict without its unset members; tuples as lists; the rest as is."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(v) for f in dataclasses.fields(value) if (v := getattr(value, f.name)) is not None}
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def json_document(value: Mapping[str, Any] | str | None) -> str | None:
+    """A JSON attribute's value: a dict is encoded (references inside it stay references, as the
+    encoded string is interpolated); a string is taken as JSON already (e.g. `cdk.Fn.jsonencode`)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def generator_metadata(version: str) -> Any:
+    """Names the provider and pins its version: `cdktf deploy` works offline only with a constraint."""
+    return cdk.TerraformProviderGeneratorMetadata(provider_name=PROVIDER_NAME, provider_version_constraint=version)
+
+
+class _Attributes:
+    """Attributes fixed at construction, synthesized as they are."""
+
+    def __init__(self, scope: constructs.Construct, id_: str, terraform_type: str, version: str,
+                 attributes: dict[str, Any], **meta: Any) -> None:
+        super().__init__(scope, id_, terraform_resource_type=terraform_type,  # type: ignore[call-arg]
+                         terraform_generator_metadata=generator_metadata(version), **meta)
+        self._attributes = plain(attributes)
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes
+
+
+class AgynResource(_Attributes, cdk.TerraformResource):
+    """A resource of the agyn provider."""
+
+
+class AgynDataSource(_Attributes, cdk.TerraformDataSource):
+    """A data source of the agyn provider."""
+
+
+class AgynProviderBase(cdk.TerraformProvider):
+    """The agyn provider block, with its source and version constraint."""
+
+    def __init__(self, scope: constructs.Construct, id_: str, version: str, attributes: dict[str, Any],
+                 alias: str | None = None) -> None:
+        self._alias = alias
+        super().__init__(scope, id_, terraform_resource_type=PROVIDER_NAME, terraform_provider_source=PROVIDER_SOURCE,
+                         terraform_generator_metadata=generator_metadata(version))
+        self._attributes = plain(attributes)
+
+    # the framework's own `alias` keeps nothing: a provider class overrides it (as generated bindings do);
+    # the framework then writes it into the block and into references (`provider = agyn.<alias>`)
+    @property  # type: ignore[override]
+    @jsii.member(jsii_name="alias")
+    def alias(self) -> str | None:
+        return self._alias
+
+    @alias.setter
+    def alias(self, value: str | None) -> None:
+        self._alias = value
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes

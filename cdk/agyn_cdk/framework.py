@@ -1,0 +1,41 @@
+"""The CDK for Terraform the constructs derive from: `cdktf`, or its maintained fork `cdktn` (CDK Terrain).
+
+Both have the same API but their own classes, and an app's constructs must all come from one of them,
+so this picks the framework once, at import time (SPEC D7):
+
+1. `AGYN_CDK_FRAMEWORK=cdktf|cdktn`, when set;
+2. otherwise the one the application imported first (`sys.modules` keeps import order);
+3. otherwise `cdktf` when installed, else `cdktn`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from types import ModuleType
+
+FRAMEWORKS = ("cdktf", "cdktn")
+ENV = "AGYN_CDK_FRAMEWORK"
+
+
+def choose() -> str:
+    """The framework's module name, by the rules above."""
+    wanted = os.environ.get(ENV, "").strip()
+    if wanted:
+        if wanted not in FRAMEWORKS:
+            raise ImportError(f"{ENV}={wanted!r}: use one of {', '.join(FRAMEWORKS)}")
+        return wanted
+    imported = [name for name in sys.modules if name in FRAMEWORKS]
+    if imported:
+        return imported[0]
+    for name in FRAMEWORKS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ImportError("agyn_cdk needs cdktf or cdktn: pip install 'agyn[cdk]' (or cdktn==0.24.0)")
+
+
+NAME = choose()
+cdk: ModuleType = importlib.import_module(NAME)
+"""The chosen framework module: `cdk.App`, `cdk.TerraformStack`, `cdk.Fn`, ... whichever it is."""

@@ -1,0 +1,3 @@
+resource "agyn_organization" "example" {
+  name = "acme"
+}

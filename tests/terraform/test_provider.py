@@ -1,0 +1,73 @@
+"""The provider as people install and configure it: `terraform init` from the filesystem mirror that
+`agyn provider install` wrote (Terraform starts the provider itself), settings from the provider
+block or the environment, and clear errors when one is missing or rejected."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from agyn_provider.install import executable_path, target_platform, version
+from tests.cli.test_cli import AGYN, cli_env, free_port
+from tests.terraform.plugin import Platform, WorkspaceFactory, example, flat
+
+ORGANIZATION = example("resources", "agyn_organization")
+
+
+def test_install_writes_an_executable_using_this_python(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    result = subprocess.run([str(AGYN), "provider", "install", "--mirror", str(mirror)], env=cli_env(),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    path = executable_path(mirror)
+    assert str(path.relative_to(mirror)) == \
+        f"registry.terraform.io/agynio/agyn/{version()}/{target_platform()}/terraform-provider-agyn_v{version()}"
+    assert path.read_text().splitlines()[0] == f"#!{sys.executable}"
+    assert path.stat().st_mode & stat.S_IXUSR and os.access(path, os.X_OK)
+    output = flat(result.stdout)
+    assert f"Wrote {path}" in output and f'agyn = {{ source = "agynio/agyn", version = "{version()}" }}' in output
+
+
+def test_init_installs_from_the_mirror_and_the_environment_configures(
+        terraform: WorkspaceFactory, agyn_platform: Platform) -> None:
+    workspace = terraform(ORGANIZATION, reattach=False)
+    init = flat(workspace.init().output)
+    assert f"Installed agynio/agyn v{version()}" in init
+    assert 'provider "registry.terraform.io/agynio/agyn"' in (workspace.directory / ".terraform.lock.hcl").read_text()
+    workspace.apply().check()
+    workspace.assert_idempotent()
+    organization = workspace.state()["agyn_organization.example"]
+    assert agyn_platform.get("organizations", organization["id"]).json()["name"] == "acme"
+
+
+def test_missing_settings_are_named(terraform: WorkspaceFactory) -> None:
+    workspace = terraform(ORGANIZATION, reattach=False, env={})
+    workspace.init()
+    output = flat(workspace.plan().output)
+    assert "Missing API URL" in output and "AGYN_API_URL" in output
+    assert "Missing API token" in output and "AGYN_API_TOKEN" in output
+
+
+def test_a_rejected_token_is_explained(terraform: WorkspaceFactory, agyn_platform: Platform) -> None:
+    bogus = "agyn_" + "x" * 44
+    workspace = terraform(ORGANIZATION, reattach=False, env={"AGYN_API_URL": agyn_platform.url,
+                                                             "AGYN_API_TOKEN": bogus})
+    workspace.init()
+    result = workspace.plan()
+    assert result.returncode == 1
+    assert "The API token was rejected" in flat(result.output)
+    assert bogus not in result.output
+
+
+def test_provider_block_settings_win_over_the_environment(terraform: WorkspaceFactory) -> None:
+    """The reattached provider has a valid token in its environment; the block's own is used."""
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    result = terraform(ORGANIZATION, provider=f'  api_url = "{unreachable}"\n').plan()
+    assert result.returncode == 1
+    output = flat(result.output)
+    assert f"Cannot use the Agyn API at {unreachable}" in output and "Cannot reach the Agyn API" in output
+    invalid = terraform(ORGANIZATION, provider='  api_url = "ftp://example"\n').plan()
+    assert invalid.returncode == 1 and "api_url must be an http(s) URL" in flat(invalid.output)
