@@ -126,10 +126,15 @@ class Workspace:
         return self.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra)
 
     def state(self) -> dict[str, dict[str, Any]]:
-        """address → attribute values, from `terraform show -json`."""
+        """address → attribute values of every resource, in modules too, from `terraform show -json`."""
         shown = json.loads(self.run("show", "-json").check().stdout)
-        resources = shown.get("values", {}).get("root_module", {}).get("resources", [])
-        return {r["address"]: r["values"] for r in resources}
+        modules = [shown.get("values", {}).get("root_module", {})]
+        found: dict[str, dict[str, Any]] = {}
+        while modules:  # the root module and, depth first, the modules it calls
+            module = modules.pop()
+            found.update({r["address"]: r["values"] for r in module.get("resources", [])})
+            modules.extend(module.get("child_modules", []))
+        return found
 
     def assert_idempotent(self) -> None:
         """After an apply, the plan is empty."""

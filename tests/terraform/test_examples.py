@@ -1,0 +1,117 @@
+"""The HCL users start from: the Terraform quickstart (its README's steps) and the modules in
+`modules/` apply, settle into an empty plan and destroy cleanly, through `terraform init` from the
+filesystem mirror as a user runs them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.terraform.plugin import Platform, Workspace, terraform_env
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+WorkspaceFrom = Callable[..., Workspace]
+
+
+@pytest.fixture
+def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path) -> Iterator[WorkspaceFrom]:
+    """`workspace_from(directory)`: a copy of that directory's `.tf` files, initialised from the mirror;
+    destroyed at the end of the test if something is left."""
+    made: list[Workspace] = []
+
+    def make(source: Path | None = None, main: str | None = None) -> Workspace:
+        directory = tmp_path / f"workspace-{len(made)}"
+        directory.mkdir()
+        for file in (source.glob("*.tf") if source else ()):
+            shutil.copy(file, directory / file.name)
+        env = terraform_env(cli_config, AGYN_API_URL=agyn_platform.url, AGYN_API_TOKEN=agyn_platform.token)
+        workspace = Workspace(directory, env)
+        if main is not None:
+            workspace.write(main)
+        workspace.init()
+        made.append(workspace)
+        return workspace
+
+    yield make
+    for workspace in made:
+        if workspace.has_state:
+            workspace.destroy("-refresh=false")
+
+
+def test_terraform_quickstart(workspace_from: WorkspaceFrom, agyn_platform: Platform) -> None:
+    workspace = workspace_from(REPOSITORY / "examples" / "terraform-quickstart")
+    workspace.apply().check()
+    workspace.assert_idempotent()
+    state = workspace.state()
+    assert len(state) == 8
+    agent = agyn_platform.get("agents", state["agyn_agent.helper"]["id"])
+    assert agent.status_code == 200 and agent.json()["configuration"]["system_prompt"].startswith("You help")
+    env = agyn_platform.get("envs", state["agyn_env.github_token"]["id"]).json()
+    assert env["mcp_id"] == state["agyn_mcp.github"]["id"] and env["secret_id"] == state["agyn_secret.github"]["id"]
+    printed = "\n".join(workspace.log)
+    assert "sk-quickstart-placeholder" not in printed and "ghp-quickstart-placeholder" not in printed
+
+    workspace.destroy().check()
+    for address, collection in (("agyn_agent.helper", "agents"), ("agyn_organization.acme", "organizations"),
+                                ("agyn_secret.github", "secrets")):
+        assert agyn_platform.get(collection, state[address]["id"]).status_code == 404
+
+
+MODULES_ROOT = """
+terraform {{
+  required_providers {{
+    agyn = {{ source = "agynio/agyn", version = ">= 0.1.0" }}
+  }}
+}}
+
+module "org" {{
+  source       = "{modules}/organization"
+  name         = "modules-test"
+  llm_provider = {{ endpoint = "https://llm.example/v1", auth_method = "x_api_key" }}
+  llm_provider_token = "module-token-value"
+  models       = {{ "fast" = "small-1", "smart" = "large-2" }}
+}}
+
+resource "agyn_secret" "api" {{
+  organization_id = module.org.organization_id
+  name            = "api-key"
+  value           = "module-secret-value"
+}}
+
+module "agent" {{
+  source          = "{modules}/agent"
+  organization_id = module.org.organization_id
+  name            = "reviewer"
+  nickname        = "reviewer"
+  model_id        = module.org.model_ids["smart"]
+  system_prompt   = "Review pull requests."
+  mcp_servers     = {{ files = {{ command = "files-mcp", env = {{ ROOT = "/workspace" }} }} }}
+  skills          = {{ review = {{ body = "Read the diff first.", description = "A pull request arrives" }} }}
+  secret_envs     = {{ API_KEY = agyn_secret.api.id }}
+  init_scripts    = ["echo ready"]
+}}
+
+output "agent_id" {{
+  value = module.agent.agent_id
+}}
+"""
+
+
+def test_modules_compose(workspace_from: WorkspaceFrom, agyn_platform: Platform) -> None:
+    workspace = workspace_from(main=MODULES_ROOT.format(modules=REPOSITORY / "modules"))
+    workspace.apply().check()
+    workspace.assert_idempotent()
+    state = workspace.state()
+    agent_id = state["module.agent.agyn_agent.this"]["id"]
+    agent = agyn_platform.get("agents", agent_id).json()
+    assert agent["model"] == state['module.org.agyn_model.this["smart"]']["id"]
+    assert agent["configuration"] == {"system_prompt": "Review pull requests."}
+    skills = agyn_platform.api.get("/api/v1/skills", params={"agent_id": agent_id}).json()["items"]
+    assert [s["name"] for s in skills] == ["review"]
+    printed = "\n".join(workspace.log)
+    assert "module-token-value" not in printed and "module-secret-value" not in printed
+    workspace.destroy().check()
+    assert agyn_platform.get("agents", agent_id).status_code == 404
