@@ -461,8 +461,7 @@ class AgynEnv(AgynResource):
             agent_id: The agent that gets it. Changing it replaces the object.
             mcp_id: The MCP server that gets it. Changing it replaces the object.
             hook_id: The hook that gets it. Changing it replaces the object.
-            value: The value. Write-only. Write-only: the API never returns it, so Terraform keeps the value it
-                last sent.
+            value: The value. Write-only: the API never returns it, so Terraform keeps the value it last sent.
             secret_id: A secret of the organization that holds the value.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
@@ -502,9 +501,7 @@ class AgynEnv(AgynResource):
 
     @property
     def value(self) -> str:
-        """The value. Write-only. Write-only: the API never returns it, so Terraform keeps the value it last
-        sent.
-        """
+        """The value. Write-only: the API never returns it, so Terraform keeps the value it last sent."""
         return self.get_string_attribute("value")
 
     @property
@@ -665,10 +662,10 @@ class AgynLlmProvider(AgynResource):
             name: A name for people; unique in the organization when set.
             protocol: Wire protocol the provider speaks. One of `responses`, `anthropic_messages`. Default
                 `"responses"`.
-            token: The API key or token (bearer and x_api_key). Write-only. Write-only: the API never returns
-                it, so Terraform keeps the value it last sent.
-            headers: Headers sent with every request (custom_headers). Write-only. Write-only: the API never
-                returns it, so Terraform keeps the value it last sent.
+            token: The API key or token (bearer and x_api_key). Write-only: the API never returns it, so
+                Terraform keeps the value it last sent.
+            headers: Headers sent with every request (custom_headers). Write-only: the API never returns it, so
+                Terraform keeps the value it last sent.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_llm_provider", PROVIDER_VERSION, {
@@ -716,15 +713,15 @@ class AgynLlmProvider(AgynResource):
 
     @property
     def token(self) -> str:
-        """The API key or token (bearer and x_api_key). Write-only. Write-only: the API never returns it, so
-        Terraform keeps the value it last sent.
+        """The API key or token (bearer and x_api_key). Write-only: the API never returns it, so Terraform keeps
+        the value it last sent.
         """
         return self.get_string_attribute("token")
 
     @property
     def headers(self) -> typing.Mapping[str, str]:
-        """Headers sent with every request (custom_headers). Write-only. Write-only: the API never returns it,
-        so Terraform keeps the value it last sent.
+        """Headers sent with every request (custom_headers). Write-only: the API never returns it, so Terraform
+        keeps the value it last sent.
         """
         return self.get_string_map_attribute("headers")
 
@@ -1088,8 +1085,8 @@ class AgynSecret(AgynResource):
             organization_id: The organization that owns it. Changing it replaces the object.
             name: A name for people; unique in the organization.
             description: What it is for.
-            value: The value, stored encrypted (AES-256-GCM). Write-only. Write-only: the API never returns it,
-                so Terraform keeps the value it last sent.
+            value: The value, stored encrypted (AES-256-GCM). Write-only: the API never returns it, so Terraform
+                keeps the value it last sent.
             provider_id: The secret provider holding the value.
             reference: Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key of the
                 secret at path in the engine mounted at mount).
@@ -1126,8 +1123,8 @@ class AgynSecret(AgynResource):
 
     @property
     def value(self) -> str:
-        """The value, stored encrypted (AES-256-GCM). Write-only. Write-only: the API never returns it, so
-        Terraform keeps the value it last sent.
+        """The value, stored encrypted (AES-256-GCM). Write-only: the API never returns it, so Terraform keeps
+        the value it last sent.
         """
         return self.get_string_attribute("value")
 
@@ -1153,8 +1150,8 @@ class AgynSecretProviderVault:
     address: str
     """Vault's base URL, e.g. https://vault.example:8200."""
     token: str
-    """A Vault token that can read the secrets. Write-only. Write-only: the API never returns it, so Terraform
-    keeps the value it last sent.
+    """A Vault token that can read the secrets. Write-only: the API never returns it, so Terraform keeps the
+    value it last sent.
     """
 
 

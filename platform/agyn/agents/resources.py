@@ -151,7 +151,7 @@ ENV = REGISTRY.register(Resource(
         owned_by("hook_id", "hooks", "The hook that gets it."),
         string("name", "The variable's name; unique per agent, MCP server or hook.", required=True,
                max_length=255, pattern=ENV_NAME, pattern_message=ENV_NAME_MESSAGE),
-        string("value", "The value. Write-only.", sensitive=True, max_length=65_536),
+        string("value", "The value.", sensitive=True, max_length=65_536),
         reference("secret_id", "secrets", "A secret of the organization that holds the value."),
     ),
     exactly_one_of=(("agent_id", "mcp_id", "hook_id"), ("value", "secret_id")),

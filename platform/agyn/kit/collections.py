@@ -153,7 +153,8 @@ def _nested_model(resource: Resource, field: Field, *, output: bool) -> type[Bas
 
 def _schema_field(resource: Resource, field: Field, *, output: bool, optional: bool) -> tuple[Any, Any]:
     python_type = _python_type(resource, field, output=output)
-    info = PydanticField(default=None if optional else ..., description=field.description)
+    description = f"{field.description} Write-only: never returned." if field.sensitive else field.description
+    info = PydanticField(default=None if optional else ..., description=description)
     return (python_type | None, info) if optional else (python_type, info)
 
 

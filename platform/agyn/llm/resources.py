@@ -25,9 +25,9 @@ LLM_PROVIDER = REGISTRY.register(Resource(
              default="responses"),
         enum("auth_method", "How requests authenticate: a bearer token, an x-api-key header, or custom headers.",
              ("bearer", "x_api_key", "custom_headers"), required=True),
-        string("token", "The API key or token (bearer and x_api_key). Write-only.", sensitive=True,
+        string("token", "The API key or token (bearer and x_api_key).", sensitive=True,
                max_length=4096),
-        string_map("headers", "Headers sent with every request (custom_headers). Write-only.", sensitive=True),
+        string_map("headers", "Headers sent with every request (custom_headers).", sensitive=True),
     ),
     unique_together=(("organization_id", "name"),),
 ))

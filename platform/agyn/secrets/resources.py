@@ -25,7 +25,7 @@ SECRET_PROVIDER = REGISTRY.register(Resource(
         nested("vault", "How to reach Vault: its address and a token allowed to read the secrets.", (
             string("address", "Vault's base URL, e.g. https://vault.example:8200.", required=True, max_length=2048,
                    pattern=r"https?://[^\s/$.?#][^\s]*", pattern_message="must be an http(s) URL"),
-            string("token", "A Vault token that can read the secrets. Write-only.", required=True, sensitive=True,
+            string("token", "A Vault token that can read the secrets.", required=True, sensitive=True,
                    min_length=1, max_length=4096),
         ), required=True),
     ),
@@ -41,7 +41,7 @@ SECRET = REGISTRY.register(Resource(
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
                max_length=100),
         string("description", "What it is for.", max_length=1000),
-        string("value", "The value, stored encrypted (AES-256-GCM). Write-only.", sensitive=True, min_length=1,
+        string("value", "The value, stored encrypted (AES-256-GCM).", sensitive=True, min_length=1,
                max_length=65536),
         reference("provider_id", "secret-providers", "The secret provider holding the value.", filterable=True),
         string("reference", "Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key "
