@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from agyn import __version__, migrations
@@ -18,6 +18,7 @@ from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddlewar
 from agyn.kit.crypto import Cipher, KeyFiles, decode_key, load_or_create_key
 from agyn.kit.db import Database
 from agyn.kit.errors import install_error_handlers
+from agyn.kit.http import reject_nul_in_query
 from agyn.modules import submodules
 from agyn.organizations import endpoints as organizations_endpoints
 from agyn.settings import Settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Control and data plane of the Agyn agent platform.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_in_query)],
     )
     app.state.platform = platform
     app.state.metrics_registry = CollectorRegistry()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Header, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,12 +26,39 @@ from agyn.kit.errors import InvalidArgument, PreconditionFailed, UnprocessableId
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_HEADER = "idempotency-key"
+NUL_MESSAGE = "must not contain NUL characters (U+0000)"
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a string, or any string in a list or a JSON object, holds NUL (PostgreSQL text cannot)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    return False
 
 
 class Schema(BaseModel):
-    """Base of request bodies: unknown fields are an error, not silently dropped."""
+    """Base of request bodies: unknown fields are an error, not silently dropped; text holds no NUL,
+    so that every backend stores what it accepted."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
+
+
+def reject_nul_in_query(request: Request) -> None:
+    """Query parameters follow the rule of bodies (`Schema`): no NUL in text."""
+    for name, value in request.query_params.multi_items():
+        if contains_nul(value):
+            raise InvalidArgument.field(name, NUL_MESSAGE)
 
 
 class ReadSchema(BaseModel):
