@@ -4,35 +4,19 @@ and matching exactly)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from tf.iface import DataSource, ReadDataContext
-from tf.schema import Schema
 
 from agyn.kit.resources import Registry
-from agyn.kit.resources import Resource as Declaration
 from agyn_provider.client import ApiClient, ApiError, report
-from agyn_provider.schema import data_source_schema, lookup_phrase
+from agyn_provider.schema import RegistryBacked, data_source_schema, lookup_phrase
 from agyn_provider.values import from_api
 
 State = dict[str, Any]
 
 
-class RegistryDataSource(DataSource):
-    declaration: ClassVar[Declaration]
-    schema: ClassVar[Schema]
-
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return cls.declaration.name
-
-    @classmethod
-    def get_schema(cls) -> Schema:
-        return cls.schema
-
+class RegistryDataSource(RegistryBacked, DataSource):
     def read(self, ctx: ReadDataContext, config: State) -> State | None:
         diags, declaration = ctx.diagnostics, self.declaration
         assert declaration.data_source is not None

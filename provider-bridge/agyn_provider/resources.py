@@ -8,7 +8,7 @@ carries its declaration (`declaration`) and its schema; CRUD goes to the resourc
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 from tf.iface import (
     CreateContext,
@@ -18,35 +18,19 @@ from tf.iface import (
     Resource,
     UpdateContext,
 )
-from tf.schema import Schema
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
 from agyn.kit.resources import Field, Kind, Registry
-from agyn.kit.resources import Resource as Declaration
 from agyn_provider.client import ApiClient, ApiError, report
-from agyn_provider.schema import encode_default, is_optional_computed, resource_schema
+from agyn_provider.schema import RegistryBacked, encode_default, is_optional_computed, resource_schema
 from agyn_provider.values import from_api, same, to_api
 
 State = dict[str, Any]
 
 
-class RegistryResource(Resource):
+class RegistryResource(RegistryBacked, Resource):
     """CRUD of one registry resource through its collection `POST/GET/PATCH/DELETE /api/v1/<collection>`."""
-
-    declaration: ClassVar[Declaration]
-    schema: ClassVar[Schema]
-
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
-
-    @classmethod
-    def get_name(cls) -> str:
-        return cls.declaration.name
-
-    @classmethod
-    def get_schema(cls) -> Schema:
-        return cls.schema
 
     @property
     def path(self) -> str:

@@ -11,7 +11,7 @@ version 0.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from tf import types
 from tf.gen import tfplugin_pb2 as pb
@@ -22,6 +22,24 @@ from agyn.kit.resources import Field, Kind, Resource
 
 SCHEMA_VERSION = 0
 ID_DESCRIPTION = "The object's id."
+
+
+class RegistryBacked:
+    """What a generated resource or data source shares: its registry declaration and its schema."""
+
+    declaration: ClassVar[Resource]
+    schema: ClassVar[Schema]
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+
+    @classmethod
+    def get_name(cls) -> str:
+        return cls.declaration.name
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return cls.schema
 
 
 class NestedObject(types.TfType):
