@@ -14,7 +14,7 @@ from agyn.kit.principal import IdentityType, Principal
 from agyn.users.tokens import TOKEN_MARKER
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 

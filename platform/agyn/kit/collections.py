@@ -583,7 +583,7 @@ def _filters_dependency(resource: Resource) -> Callable[..., dict[str, Any]]:
         for field in resource.filters
     ]
 
-    def filters(**values: Any) -> dict[str, Any]:
+    async def filters(**values: Any) -> dict[str, Any]:
         return values
 
     filters.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

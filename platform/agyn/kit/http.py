@@ -54,7 +54,7 @@ class Schema(BaseModel):
         return value
 
 
-def reject_nul_in_query(request: Request) -> None:
+async def reject_nul_in_query(request: Request) -> None:
     """Query parameters follow the rule of bodies (`Schema`): no NUL in text."""
     for name, value in request.query_params.multi_items():
         if contains_nul(value):
@@ -91,7 +91,7 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-def get_session(request: Request) -> AsyncSession:
+def request_session(request: Request) -> AsyncSession:
     """The request's session, opened on first use; `TransactionalRoute` commits or discards it."""
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
@@ -99,6 +99,11 @@ def get_session(request: Request) -> AsyncSession:
         session = database.sessionmaker()
         request.state.db_session = session
     return session
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The dependency form of `request_session` (async, so FastAPI does not hop to a thread)."""
+    return request_session(request)
 
 
 def _idempotency_scope(request: Request, key: str) -> str:
@@ -137,7 +142,7 @@ async def _idempotent(
     scope = _idempotency_scope(request, key)
     cipher: Cipher = request.app.state.platform.require_cipher()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
-    session = get_session(request)
+    session = request_session(request)
     record = await session.get(IdempotencyRecord, scope)
     if record is not None and record.created_at < utcnow() - IDEMPOTENCY_TTL:
         await session.delete(record)

@@ -70,11 +70,11 @@ PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per p
 PageToken = Annotated[str | None, Query(description="next_page_token of the previous page.")]
 
 
-def page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> PageRequest:
+async def page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> PageRequest:
     return PageRequest(size=page_size, after=decode_page_token(page_token) if page_token else None)
 
 
-def key_page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> KeyPageRequest:
+async def key_page_request(page_size: PageSize = DEFAULT_PAGE_SIZE, page_token: PageToken = None) -> KeyPageRequest:
     return KeyPageRequest(size=page_size, after=decode_page_key(page_token) if page_token else None)
 
 
