@@ -128,7 +128,7 @@ def serve(
                                              show_default=False)] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run the all-in-one platform: API, orchestrator and local runner in one process.
+    """Run the all-in-one platform process: the HTTP API of every module.
 
     With no configuration it uses a SQLite database in the data dir and the embedded
     authorization engine. On first start it creates the cluster admin and prints its API token.
