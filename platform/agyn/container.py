@@ -37,7 +37,7 @@ class Platform:
         self.redis = redis.from_url(settings.redis_url) if settings.redis_url else None
         self.oidc = OIDCVerifier(settings.oidc) if settings.oidc.enabled else None
         self.identity = IdentityService()
-        self.users = UsersService(self.identity, self.authz)
+        self.users = UsersService(self.identity, self.authz, settings.token_cache_seconds)
         self.organizations = OrganizationsService(self.identity, self.authz, self.users)
         self.events = EventBus()
         load_registry()

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0,
+        description="How long a replica trusts an API token it checked; another replica's revocation "
+                    "reaches it within this time (0: look every token up on every request).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 

@@ -33,13 +33,10 @@ async def authenticate(
     if scheme.lower() != "bearer" or not credential:
         raise Unauthenticated("use the Bearer scheme: 'Authorization: Bearer <token>'")
     if credential.startswith(TOKEN_MARKER):
-        token = await platform.users.resolve_token(session, credential)
-        if token is None:
+        found = await platform.users.authenticate_token(session, credential)
+        if found is None:
             raise Unauthenticated("the API token is invalid, expired or revoked")
-        identity_type = await platform.identity.get_type(session, token.identity_id)
-        if identity_type is None:
-            raise Unauthenticated("the API token's identity no longer exists")
-        principal = Principal(token.identity_id, identity_type, api_token_id=token.id)
+        principal = found
     elif platform.oidc is not None:
         claims = await platform.oidc.verify(credential)
         user = await platform.users.get_by_subject(session, str(claims["sub"]))

@@ -18,7 +18,7 @@ from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import CLUSTER, AuthorizationService
 from agyn.identity.service import NICKNAME_PATTERN, IdentityService
 from agyn.kit.audit import record_audit_event
-from agyn.kit.db import utcnow
+from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from agyn.kit.pagination import PageRequest, paginate
 from agyn.kit.principal import IdentityType, Principal
@@ -41,9 +41,10 @@ def normalise_username(raw: str) -> str:
 
 
 class UsersService:
-    def __init__(self, identity: IdentityService, authz: AuthorizationService) -> None:
+    def __init__(self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float) -> None:
         self.identity = identity
         self.authz = authz
+        self.principals = tokens.PrincipalCache(token_cache_seconds)
 
     # --- users -------------------------------------------------------------------------------
 
@@ -174,6 +175,7 @@ class UsersService:
         once) and its registration with its nicknames."""
         await self.authz.delete_user(session, f"identity:{identity_id}")
         await session.execute(delete(ApiToken).where(ApiToken.identity_id == identity_id))
+        after_commit(session, lambda: self._forget(identity_id=identity_id))
         await self.identity.unregister(session, identity_id)
 
     async def _ensure_not_last_owner(self, user: User) -> None:
@@ -270,12 +272,32 @@ class UsersService:
         )
         if result.rowcount == 0:
             raise NotFound(f"API token {token_id} not found")
+        after_commit(session, lambda: self._forget(token_id=token_id))
 
-    async def resolve_token(self, session: AsyncSession, plain: str) -> ApiToken | None:
-        """The live token behind a presented value, touching `last_used_at` at most once a minute."""
+    async def _forget(self, **which: uuid.UUID) -> None:
+        self.principals.forget(**which)
+
+    async def authenticate_token(self, session: AsyncSession, plain: str) -> Principal | None:
+        """The identity an `agyn_` token stands for, or None when it is not a live token."""
         if not tokens.looks_like_token(plain):
             return None
-        token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.hash_token(plain)))
+        token_hash = tokens.hash_token(plain)
+        cached = self.principals.get(token_hash)
+        if cached is not None:
+            return cached
+        token = await self._live_token(session, token_hash)
+        if token is None:
+            return None
+        identity_type = await self.identity.get_type(session, token.identity_id)
+        if identity_type is None:
+            return None
+        principal = Principal(token.identity_id, identity_type, api_token_id=token.id)
+        self.principals.put(token_hash, principal, token.expires_at)
+        return principal
+
+    async def _live_token(self, session: AsyncSession, token_hash: str) -> ApiToken | None:
+        """The unexpired token with this hash, touching `last_used_at` at most once a minute."""
+        token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
         now = utcnow()
         if token is None or (token.expires_at is not None and token.expires_at <= now):
             return None
