@@ -22,7 +22,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from agyn.kit.crypto import decode_key
+from agyn.kit.crypto import KeyFiles, decode_key
 
 CONFIG_FILE_ENV = "AGYN_CONFIG_FILE"
 
@@ -180,3 +180,10 @@ def mask_url_password(url: str) -> str:
 
 
 _QUERY_PASSWORD = re.compile(r"([?&](?:password|sslpassword)=)[^&#]*", re.IGNORECASE)
+
+
+def decryption_keys(settings: Settings) -> tuple[bytes, ...]:
+    """Keys besides the current one that still open stored values: the configured previous keys and
+    the data dir's previous and next key files (see `agyn secrets rotate-key`)."""
+    configured = tuple(decode_key(key) for key in settings.previous_encryption_keys)
+    return configured + KeyFiles(settings.encryption_key_path).decryption_keys()

@@ -1,7 +1,7 @@
 """Writes the provider into a Terraform filesystem mirror, so `terraform init` finds it offline.
 
 The provider is Python: what goes into the mirror is a small executable script whose shebang is
-this environment's interpreter, so it runs the `agyn_provider` installed here (SPEC D6).
+this environment's interpreter, so it runs the `agyn_provider` installed here.
 """
 
 from __future__ import annotations

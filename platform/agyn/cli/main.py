@@ -83,8 +83,8 @@ def check_database(settings: Settings) -> None:
         return
     from sqlalchemy.exc import SQLAlchemyError
 
-    from agyn.app import SchemaOutOfDate, check_schema
     from agyn.kit.db import Database
+    from agyn.migrations import SchemaOutOfDate, check_schema
 
     database = Database(settings.effective_database_url)
 
@@ -232,10 +232,10 @@ def secrets_rotate_key(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from agyn.app import SchemaOutOfDate
     from agyn.kit.crypto import key_id
     from agyn.kit.db import Database
-    from agyn.secrets.rotation import KeyRotation, Reencrypted, RotationError
+    from agyn.migrations import SchemaOutOfDate
+    from agyn.rotation import KeyRotation, Reencrypted, RotationError
 
     settings = load_settings(data_dir=data_dir)
     try:

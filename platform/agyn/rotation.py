@@ -3,7 +3,8 @@
 Three steps, each safe to interrupt. (1) The new key is written where the platform looks for keys
 (`encryption-key.next` in the data dir). (2) Every ciphertext of every table-backed resource
 (sensitive fields and sensitive parts of objects) and of the stored first responses of idempotent
-requests is re-encrypted in one database transaction. (3) The old key is kept as `encryption-key.previous-<key id>` and the new one becomes current.
+requests is re-encrypted in one database transaction. (3) The old key is kept as
+`encryption-key.previous-<key id>` and the new one becomes current.
 The platform opens values with every key file, so after a crash everything stays readable, and
 running the rotation again finishes it. With the key in the settings (`AGYN_ENCRYPTION_KEY`) the
 operator brings the new key and configures it afterwards; a rerun with the same key finishes too.
@@ -19,7 +20,6 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 
 import agyn.models  # noqa: F401 — every module's tables, so the registry and MODELS are complete
-from agyn.app import check_schema, decryption_keys
 from agyn.kit.collections import MODELS, encrypted_paths, value_aad
 from agyn.kit.crypto import (
     Cipher,
@@ -33,7 +33,8 @@ from agyn.kit.crypto import (
 from agyn.kit.db import Database
 from agyn.kit.http import IdempotencyRecord
 from agyn.kit.resources import REGISTRY
-from agyn.settings import Settings
+from agyn.migrations import check_schema
+from agyn.settings import Settings, decryption_keys
 
 BATCH_SIZE = 500
 Progress = Callable[[int, int], None]  # (objects done, objects in all)
