@@ -22,9 +22,13 @@ log = logging.getLogger("agyn.events")
 
 @dataclass(frozen=True)
 class Event:
+    """A domain event: small (ids, not documents); `rooms` say which real-time subscribers it is for
+    (e.g. `thread_participant:<id>`, `agent:<id>`); none means it stays inside the process."""
+
     name: str
     payload: dict[str, Any]
     source: str
+    rooms: tuple[str, ...] = ()
     id: str = field(default_factory=lambda: str(uuid7()))
     ts: datetime = field(default_factory=utcnow)
 
@@ -52,6 +56,7 @@ class EventBus:
                 log.exception("event handler failed", extra={"event": event.name, "event_id": event.id})
                 self.handler_failures.labels(event.name).inc()
 
-    def publish_after_commit(self, session: AsyncSession, name: str, source: str, **payload: Any) -> None:
-        event = Event(name=name, payload=payload, source=source)
+    def publish_after_commit(self, session: AsyncSession, name: str, source: str, *, rooms: tuple[str, ...] = (),
+                             **payload: Any) -> None:
+        event = Event(name=name, payload=payload, source=source, rooms=rooms)
         after_commit(session, lambda: self.publish(event), what=f"event {name}", event_id=event.id)
