@@ -15,6 +15,7 @@ from agyn.bootstrap import BootstrapResult, bootstrap
 from agyn.container import Platform
 from agyn.gateway import endpoints as gateway_endpoints
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher, KeyFiles, decode_key, load_or_create_key
 from agyn.kit.db import Database
 from agyn.kit.errors import install_error_handlers
@@ -71,9 +72,9 @@ def announce_admin_token(result: BootstrapResult) -> None:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
-    platform = Platform(settings)
+    platform = Platform(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agyn.authorization.service import AuthorizationService
 from agyn.gateway.oidc import OIDCVerifier
 from agyn.identity.service import IdentityService
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.collections import CollectionService
 from agyn.kit.crypto import Cipher
 from agyn.kit.db import Database
@@ -29,15 +30,16 @@ def collection_services() -> list[type[CollectionService]]:
 
 
 class Platform:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings
+        self.clock = clock
         self.database = Database(settings.effective_database_url)
         self.cipher: Cipher | None = None  # set at start, once the key is loaded or created
         self.authz = AuthorizationService.from_settings(settings)
         self.redis = redis.from_url(settings.redis_url) if settings.redis_url else None
         self.oidc = OIDCVerifier(settings.oidc) if settings.oidc.enabled else None
         self.identity = IdentityService()
-        self.users = UsersService(self.identity, self.authz, settings.token_cache_seconds)
+        self.users = UsersService(self.identity, self.authz, settings.token_cache_seconds, clock)
         self.organizations = OrganizationsService(self.identity, self.authz, self.users)
         self.events = EventBus()
         load_registry()

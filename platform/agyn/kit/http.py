@@ -20,6 +20,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from agyn.kit.clock import Clock
 from agyn.kit.crypto import Cipher
 from agyn.kit.db import Base, Database, commit, utcnow
 from agyn.kit.errors import InvalidArgument, PreconditionFailed, UnprocessableIdempotencyKey
@@ -143,8 +144,9 @@ async def _idempotent(
     cipher: Cipher = request.app.state.platform.require_cipher()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     session = request_session(request)
+    clock: Clock = request.app.state.platform.clock
     record = await session.get(IdempotencyRecord, scope)
-    if record is not None and record.created_at < utcnow() - IDEMPOTENCY_TTL:
+    if record is not None and record.created_at < clock.now() - IDEMPOTENCY_TTL:
         await session.delete(record)
         await session.flush()
         record = None
@@ -161,6 +163,7 @@ async def _idempotent(
                     media_type=response.media_type,
                     body=cipher.encrypt(bytes(response.body).decode(), scope.encode()),
                     etag=response.headers.get("etag"),
+                    created_at=clock.now(),
                 )
             )
             await session.flush()  # collides with (or waits for) a concurrent first request's record

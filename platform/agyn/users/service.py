@@ -18,6 +18,7 @@ from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import CLUSTER, AuthorizationService
 from agyn.identity.service import NICKNAME_PATTERN, IdentityService
 from agyn.kit.audit import record_audit_event
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from agyn.kit.pagination import PageRequest, paginate
@@ -41,10 +42,13 @@ def normalise_username(raw: str) -> str:
 
 
 class UsersService:
-    def __init__(self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float) -> None:
+    def __init__(
+        self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.identity = identity
         self.authz = authz
-        self.principals = tokens.PrincipalCache(token_cache_seconds)
+        self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
 
     # --- users -------------------------------------------------------------------------------
 
