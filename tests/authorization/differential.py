@@ -57,7 +57,7 @@ type doc
     define parent: [folder, org]
     define owner: [user]
     define reviewer: [user, team#lead]
-    define blocked: [user, team#member, org#banned]
+    define blocked: [user, team#lead, org#banned]  # acyclic: see GRAPH_MODEL
     define editor: [user, team#member] or owner or editor from parent
     define viewer: ([user:*, team#member] or editor or viewer from parent) but not blocked
     define approver: editor and reviewer and member from parent
@@ -65,11 +65,13 @@ type doc
 """
 
 # Recursion under `and` and `but not`, through cycles of `from` and of usersets. What the subtract of a
-# `but not` reaches is kept acyclic: where OpenFGA meets a cycle there it answers "not allowed" (a cycle
-# flag makes the whole exclusion false) or not, depending on which resolution strategy it picks and
-# even on goroutine scheduling (`define shut: (deny or shut from next) but not open` gets different
-# answers to one query from run to run under fga 0.8.2 / OpenFGA v1.22.0). The engine reads a cycle as
-# "grants nothing" throughout; Agyn's model has no recursive relation, so the difference cannot arise.
+# `but not` reaches is kept acyclic (here and in ORGANIZATIONS_MODEL): where OpenFGA meets a cycle
+# there, a cycle flag makes the whole exclusion "not allowed", or not, depending on the resolution
+# strategy it picks and even on goroutine scheduling. Seen with fga 0.8.2 / OpenFGA v1.22.0:
+# `define shut: (deny or shut from next) but not open` answers one query differently from run to
+# run; `viewer from parent but not blocked` with `blocked: [team#member]` over two teams nested in
+# each other denies `team:t0#member` but allows a plain user in the same place. The engine reads a
+# cycle as "grants nothing" everywhere; Agyn's model has no recursive relation, so this cannot arise.
 GRAPH_MODEL = """\
 model
   schema 1.1
