@@ -14,6 +14,7 @@ from agyn import __version__, migrations
 from agyn.authorization.service import AuthorizationService
 from agyn.bootstrap import BootstrapResult, bootstrap
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
@@ -49,9 +50,9 @@ def announce_admin_token(result: BootstrapResult) -> None:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
-    platform = build_platform(settings)
+    platform = build_platform(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

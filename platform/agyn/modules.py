@@ -16,6 +16,7 @@ from agyn.kit.resources import REGISTRY, Registry
 if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: keep its start light
     from fastapi import APIRouter
 
+    from agyn.kit.clock import Clock
     from agyn.kit.platform import Module, Platform
     from agyn.settings import Settings
 
@@ -47,16 +48,17 @@ def load_modules() -> tuple[Module, ...]:
     return tuple(importlib.import_module(f"agyn.{name}.module").MODULE for name in MODULES)
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     """The platform for one process: shared parts from settings, then each module in order."""
     import redis.asyncio as redis
 
+    from agyn.kit.clock import Clock
     from agyn.kit.db import Database
     from agyn.kit.events import EventBus
     from agyn.kit.platform import Platform
 
     platform = Platform(Database(settings.effective_database_url), EventBus(),
-                        redis.from_url(settings.redis_url) if settings.redis_url else None)
+                        redis.from_url(settings.redis_url) if settings.redis_url else None, clock or Clock())
     platform.provide(settings)
     for module in load_modules():
         for service in module.services(platform):

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.kit.access import Authorizer
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher
 from agyn.kit.db import Database
 from agyn.kit.events import EventBus, Handler
@@ -40,8 +41,10 @@ class ReferenceTarget(Protocol):
 class Platform:
     """Built once per process from settings by `agyn.modules.build_platform`."""
 
-    def __init__(self, database: Database, events: EventBus, redis: Redis | None = None) -> None:
+    def __init__(self, database: Database, events: EventBus, redis: Redis | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.database = database
+        self.clock = clock
         self.events = events
         self.redis = redis
         self.cipher: Cipher | None = None  # set at start, once the key is loaded or created

@@ -21,6 +21,7 @@ from agyn.authorization.service import AuthorizationService
 from agyn.identity.nicknames import NICKNAME_PATTERN
 from agyn.identity.service import IdentityService
 from agyn.kit.audit import record_audit_event
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import (
     AlreadyExists,
@@ -51,10 +52,13 @@ def normalise_username(raw: str) -> str:
 
 
 class UsersService:
-    def __init__(self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float) -> None:
+    def __init__(
+        self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.identity = identity
         self.authz = authz
-        self.principals = tokens.PrincipalCache(token_cache_seconds)
+        self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
 
     # --- users -------------------------------------------------------------------------------
 
