@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from agyn.testllm.app import MOUNT_PATH, create_standalone_app
 from agyn.testllm.suites import BUNDLED_SUITES_DIR, SuiteStore, describe_suites
 
 app = typer.Typer(help="The built-in scripted test LLM (OpenAI Responses and Anthropic Messages).",
@@ -48,6 +47,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Listen port.", min=1, max=65535)] = 8090,
 ) -> None:
     """Serve the test LLM at http://HOST:PORT/testllm/<suite>/v1 (no authentication; keys are ignored)."""
+    import uvicorn
+
+    from agyn.testllm.app import MOUNT_PATH, create_standalone_app  # imported here: keeps `agyn` quick to start
+
     store = _store(suites)
     base = f"http://{host}:{port}{MOUNT_PATH}"
     console.print(f"[bold]agyn test LLM[/] on {base}/<suite>/v1 (responses, messages)", highlight=False)
@@ -58,9 +61,6 @@ def serve(
     console.print(f'  OpenAI:    OpenAI(base_url="{base}/{openai_suite}/v1", api_key="test")', highlight=False)
     console.print(f'  Anthropic: Anthropic(base_url="{base}/{anthropic_suite}", api_key="test")', highlight=False)
     console.print(f"Suites and tests: curl {base}/", highlight=False)
-
-    import uvicorn
-
     uvicorn.run(create_standalone_app(store), host=host, port=port, log_level="warning")
 
 

@@ -218,7 +218,7 @@ class Suite(_Strict):
         for name, items in self.tests.items():
             for position, item in enumerate(items, start=1):
                 if item.type not in allowed:
-                    raise ValueError(f"test {name!r}, item {position}: {item.type} items do not belong in a "
+                    raise ValueError(f"test {name!r}, item {position}: {item.type} items do not belong in an "
                                      f"{self.protocol} suite (use {', '.join(sorted(allowed))})")
             systems = [i for i, item in enumerate(items) if isinstance(item, AnthropicSystemItem)]
             if systems and systems != [0]:
