@@ -148,6 +148,10 @@ def test_platform_directories() -> None:
 
 def test_settings_name_the_suites_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from agyn.settings import Settings
+    from agyn.testllm.app import store_for_settings
 
     monkeypatch.setenv("AGYN_TESTLLM__SUITES_DIR", str(tmp_path))
-    assert Settings().testllm.suites_dir == tmp_path
+    monkeypatch.setenv("AGYN_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings()
+    assert settings.testllm.suites_dir == tmp_path
+    assert store_for_settings(settings).directories == [BUNDLED_SUITES_DIR, tmp_path / "data" / "testllm", tmp_path]

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agyn.settings import Settings
 from agyn.testllm import anthropic_messages, openai_responses
 from agyn.testllm.errors import TestLLMError, invalid_request, not_found
 from agyn.testllm.matching import Match, RequestItem, match_input
@@ -74,6 +75,11 @@ def create_standalone_app(store: SuiteStore) -> FastAPI:
 def store_for(data_dir: Path | None, suites_dir: Path | None, check_interval: float = 0.25) -> SuiteStore:
     """The platform's store: bundled suites, `<data dir>/testllm/`, and the configured suites directory."""
     return SuiteStore(suite_directories(data_dir, suites_dir), check_interval)
+
+
+def store_for_settings(settings: Settings) -> SuiteStore:
+    """The store for a platform process: `AGYN_DATA_DIR` and `AGYN_TESTLLM__SUITES_DIR`."""
+    return store_for(settings.data_dir, settings.testllm.suites_dir)
 
 
 async def _answer(request: Request, render: ErrorRenderer,
@@ -155,4 +161,5 @@ def sse_frames(events: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[bytes]:
         yield f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-__all__ = ["MOUNT_PATH", "create_standalone_app", "create_testllm_app", "describe_suites", "store_for"]
+__all__ = ["MOUNT_PATH", "create_standalone_app", "create_testllm_app", "describe_suites", "store_for",
+           "store_for_settings"]
