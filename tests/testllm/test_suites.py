@@ -110,8 +110,23 @@ def test_unchanged_files_are_not_parsed_again(tmp_path: Path, monkeypatch: pytes
     first = store.get("demo")
     from agyn.testllm import suites
 
-    monkeypatch.setattr(suites, "load_suite", lambda path: pytest.fail(f"{path} parsed again"))
+    monkeypatch.setattr(suites, "parse_suite_text", lambda content, path: pytest.fail(f"{path} parsed again"))
     assert store.get("demo") is first
+
+
+def test_a_same_size_rewrite_within_one_clock_tick_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from agyn.testllm import suites
+
+    path = write(tmp_path / "demo.yaml", EXAMPLE)
+    stat = path.stat()
+    # The file system's clock did not tick between the writes: size, times and inode all look the same.
+    monkeypatch.setattr(suites, "_file_key", lambda _: (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino))
+    store = SuiteStore([tmp_path], check_interval=0)
+    assert store.get("demo") is not None
+    write(path, EXAMPLE.replace("simple-hello", "simple-howdy"))  # same length
+    suite = store.get("demo")
+    assert suite is not None and "simple-howdy" in suite.tests
 
 
 def test_checks_are_at_most_once_per_interval(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def create_standalone_app(store: SuiteStore) -> FastAPI:
     return app
 
 
-def store_for(data_dir: Path | None, suites_dir: Path | None, check_interval: float = 0.25) -> SuiteStore:
+def store_for(data_dir: Path | None, suites_dir: Path | None, check_interval: float = 0.0) -> SuiteStore:
     """The platform's store: bundled suites, `<data dir>/testllm/`, and the configured suites directory."""
     return SuiteStore(suite_directories(data_dir, suites_dir), check_interval)
 

@@ -24,7 +24,7 @@ SuitesOption = Annotated[
 ]
 
 
-def _store(suites: list[Path] | None, check_interval: float = 0.25) -> SuiteStore:
+def _store(suites: list[Path] | None, check_interval: float = 0.0) -> SuiteStore:
     for directory in suites or []:
         if not directory.is_dir():
             errors.print(f"[bold red]error:[/] {escape(str(directory))} is not a directory", highlight=False)

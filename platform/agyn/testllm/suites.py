@@ -240,9 +240,17 @@ class SuiteFileError(ValueError):
 def load_suite(path: Path) -> Suite:
     """Parse and check one suite file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
+        content = path.read_bytes()
+    except OSError as error:
         raise SuiteFileError(path, f"cannot read: {error}") from None
+    return parse_suite_text(content, path)
+
+
+def parse_suite_text(content: bytes, path: Path) -> Suite:
+    try:
+        data = yaml.safe_load(content.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise SuiteFileError(path, f"not UTF-8 text: {error}") from None
     except yaml.YAMLError as error:
         raise SuiteFileError(path, f"not valid YAML: {error}") from None
     return parse_suite(data, path)
@@ -292,9 +300,13 @@ def suite_directories(data_dir: Path | None = None, suites_dir: Path | None = No
     return directories
 
 
+RACY_SECONDS = 2.0
+
+
 @dataclass(frozen=True)
 class _FileState:
     key: tuple[int, int, int, int]
+    content: bytes
     suite: Suite | None
     error: SuiteFileError | None
 
@@ -302,13 +314,16 @@ class _FileState:
 class SuiteStore:
     """Suites from several directories, re-read when their files change.
 
-    Each lookup stats the directories' suite files (at most once per `check_interval` seconds) and
-    parses again only the files whose size, times or inode changed, so editing, adding or removing a
-    file takes effect without a restart. A suite name defined in a later directory overrides an
-    earlier one; within one directory the first file (by name) wins and the other is an error.
+    Each lookup stats the directories' suite files (a few system calls; by default on every lookup,
+    else at most once per `check_interval` seconds) and parses again only the files whose size,
+    times or inode changed, so editing, adding or removing a file takes effect without a restart.
+    A file changed in the last `RACY_SECONDS` is also compared by content, because a rewrite within
+    one tick of the file system's clock keeps the same times. A suite name defined in a later
+    directory overrides an earlier one; within one directory the first file (by name) wins and the
+    other is an error.
     """
 
-    def __init__(self, directories: Iterable[Path], check_interval: float = 0.25) -> None:
+    def __init__(self, directories: Iterable[Path], check_interval: float = 0.0) -> None:
         self.directories = [Path(d) for d in directories]
         self.check_interval = check_interval
         self._files: dict[Path, _FileState] = {}
@@ -354,6 +369,8 @@ class SuiteStore:
                 state = self._files.get(path)
                 if state is None or state.key != key:
                     state = _read(path, key)
+                elif time.time() - key[0] / 1e9 < RACY_SECONDS:
+                    state = _reread_if_changed(path, state)
                 seen[path] = state
             if seen.keys() != self._files.keys() or any(seen[p] is not self._files[p] for p in seen):
                 self._files = seen
@@ -409,9 +426,21 @@ def _file_key(path: Path) -> tuple[int, int, int, int] | None:
 
 def _read(path: Path, key: tuple[int, int, int, int]) -> _FileState:
     try:
-        return _FileState(key, load_suite(path), None)
+        content = path.read_bytes()
+    except OSError as error:
+        return _FileState(key, b"", None, SuiteFileError(path, f"cannot read: {error}"))
+    try:
+        return _FileState(key, content, parse_suite_text(content, path), None)
     except SuiteFileError as error:
-        return _FileState(key, None, error)
+        return _FileState(key, content, None, error)
+
+
+def _reread_if_changed(path: Path, state: _FileState) -> _FileState:
+    try:
+        unchanged = path.read_bytes() == state.content
+    except OSError:
+        unchanged = False
+    return state if unchanged else _read(path, state.key)
 
 
 def describe_suites(store: SuiteStore) -> Sequence[tuple[str, str, int, Path | None]]:
