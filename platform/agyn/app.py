@@ -19,7 +19,7 @@ from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
 from agyn.kit.platform import Platform
-from agyn.modules import build_platform, routers
+from agyn.modules import build_platform, mounts, routers
 from agyn.settings import Settings, decryption_keys
 
 log = logging.getLogger("agyn.app")
@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
+    for path, mounted in mounts(platform):
+        app.mount(path, mounted)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app

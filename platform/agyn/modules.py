@@ -15,6 +15,7 @@ from agyn.kit.resources import REGISTRY, Registry
 
 if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: keep its start light
     from fastapi import APIRouter
+    from starlette.types import ASGIApp
 
     from agyn.kit.clock import Clock
     from agyn.kit.platform import Module, Platform
@@ -31,6 +32,8 @@ MODULES = (
     "agents",
     "runners",
     "apps",
+    "token_counting",
+    "testllm",
 )
 
 
@@ -72,6 +75,11 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         if module.on_stop is not None:
             platform.on_stop.append(module.on_stop)
     return platform
+
+
+def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
+    """ASGI apps served beside the API, at their paths."""
+    return [mount for module in load_modules() for mount in module.mounts(platform)]
 
 
 def routers() -> list[APIRouter]:

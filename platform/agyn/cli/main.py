@@ -19,6 +19,7 @@ from rich.table import Column, Table
 
 from agyn import __version__
 from agyn.settings import Settings
+from agyn.testllm.cli import app as testllm_app
 
 app = typer.Typer(
     name="agyn",
@@ -36,6 +37,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 provider_app = typer.Typer(help="The Terraform provider (agynio/agyn).", no_args_is_help=True)
 app.add_typer(provider_app, name="provider")
+app.add_typer(testllm_app, name="testllm")
 
 console = Console()
 errors = Console(stderr=True)
