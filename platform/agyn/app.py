@@ -14,6 +14,7 @@ from agyn import __version__, migrations
 from agyn.bootstrap import BootstrapResult, bootstrap
 from agyn.container import Platform
 from agyn.gateway import endpoints as gateway_endpoints
+from agyn.gateway.docs import install_docs
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from agyn.kit.crypto import Cipher, KeyFiles, decode_key, load_or_create_key
 from agyn.kit.db import Database
@@ -93,10 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Control and data plane of the Agyn agent platform.",
         lifespan=lifespan,
         dependencies=[Depends(reject_nul_in_query)],
+        docs_url=None, redoc_url=None,  # install_docs serves them without a CDN
     )
     app.state.platform = platform
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(gateway_endpoints.router)
     app.include_router(users_endpoints.router)
     app.include_router(organizations_endpoints.router)
