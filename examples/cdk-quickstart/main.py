@@ -3,10 +3,15 @@
 `python main.py` synthesizes `cdktf.out/stacks/quickstart/cdk.tf.json`; `cdktf deploy` applies it (README).
 """
 
-from cdktf import App, TerraformOutput, TerraformStack, TerraformVariable
-from constructs import Construct
+import os
 
-from agyn_cdk import (
+# before jsii starts Node: the project runs on Node 20, and jsii would print its end-of-life banner
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from cdktf import App, TerraformOutput, TerraformStack, TerraformVariable  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from agyn_cdk import (  # noqa: E402
     Agent,
     AgentRole,
     AgynProvider,
@@ -19,7 +24,8 @@ from agyn_cdk import (
     Skill,
     Volume,
 )
-from agyn_cdk.l1 import AgynSecret, AgynUser
+from agyn_cdk.l1 import AgynSecret, AgynUser  # noqa: E402
+from agyn_cdk.report import synth  # noqa: E402
 
 
 class Quickstart(TerraformStack):
@@ -63,4 +69,4 @@ class Quickstart(TerraformStack):
 
 app = App()
 Quickstart(app, "quickstart")
-app.synth()
+synth(app)  # and say what was written
