@@ -73,17 +73,20 @@ def _tail(path: Path, lines: int = 8) -> str:
         return ""
 
 
-def refuse_if_running(data_dir: Path) -> None:
+def already_running(data_dir: Path) -> bool:
+    """`agyn serve --detach` twice is not an error: the second says the platform runs, and where."""
     pid = running_pid(data_dir)
-    if pid is not None:
-        fail(f"agyn is already running with data dir {data_dir} (pid {pid})", "stop it with `agyn stop` first")
+    if pid is None:
+        return False
+    console.print(f"agyn is already running with data dir {data_dir} (pid {pid}); logs in {log_path(data_dir)}; "
+                  "stop it with `agyn stop`.", highlight=False, markup=False, soft_wrap=True)
+    return True
 
 
 def serve_detached(settings: Settings) -> None:
     """Start `agyn serve` as a background process of its own session; return once /healthz answers."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    refuse_if_running(data_dir)
     token_path = data_dir / "admin-token"
     first_start = not token_path.exists()
     log = log_path(data_dir)

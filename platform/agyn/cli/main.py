@@ -122,8 +122,8 @@ def serve(
     In the foreground Ctrl-C stops it; with `--detach`, `agyn stop` does.
     """
     settings = load_settings(host=host, port=port, data_dir=data_dir)
-    if detach:
-        daemon.refuse_if_running(settings.data_dir.resolve())
+    if detach and daemon.already_running(settings.data_dir.resolve()):
+        return
     sock = listen(settings.host, settings.port)
     if detach:
         sock.close()

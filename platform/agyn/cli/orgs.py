@@ -125,5 +125,5 @@ def add_member(
         found = organization(client, org)
         membership = call(client, "POST", "/api/v1/memberships",
                           json={"organization_id": found["id"], "identity_id": identity(client, user), "role": role})
-    console.print(f"{escape(user)} is a {membership['role']} of {escape(found['name'])} ({membership['status']}).",
+    console.print(f"Added {escape(user)} to {escape(found['name'])} as {membership['role']} ({membership['status']}).",
                   highlight=False)
