@@ -59,7 +59,8 @@ def test_help_reads_cleanly_in_80_columns(workdir: Path, args: list[str]) -> Non
 def test_option_metavars_say_what_to_give(workdir: Path) -> None:
     text = agyn("token", "create", "--help", cwd=workdir).stdout
     assert "Usage: agyn token create [OPTIONS] NAME" in text
-    assert "--api-url           URL" in text and "--token             TOKEN" in text and "--data-dir          DIR" in text
+    for option, metavar in [("--api-url", "URL"), ("--token", "TOKEN"), ("--data-dir", "DIR"), ("--expires-at", "TIME")]:
+        assert any(line.split()[1:3] == [option, metavar] for line in text.splitlines() if len(line.split()) > 2), text
 
 
 # --- login and the lookup order ------------------------------------------------------------------

@@ -36,7 +36,8 @@ def test_quickstart_runs_in_a_script_and_leaves_the_platform_running(tmp_path: P
         result = subprocess.run(["bash", "scripts/quickstart.sh"], cwd=checkout, env=env, stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert '"cluster_role":"admin"' in result.stdout and "The platform is running in the background" in result.stdout
+        assert '"cluster_role":"admin"' in result.stdout
+        assert "The platform is running in the background" in result.stdout
         pid = int((checkout / ".agyn" / "agyn.pid").read_text())
         os.kill(pid, 0)
         log = (checkout / ".agyn" / "agyn.log").read_text()
