@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from agyn import __version__, migrations
 from agyn.authorization.service import AuthorizationService
 from agyn.bootstrap import BootstrapResult, bootstrap
+from agyn.gateway.docs import install_docs
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher, load_or_create_key
@@ -73,12 +74,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
         summary="Control and data plane of the Agyn agent platform.",
         lifespan=lifespan,
         dependencies=[Depends(reject_nul_in_query)],
+        docs_url=None, redoc_url=None,  # install_docs serves them without a CDN
     )
     app.state.platform = platform
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(platform.database.after_commit_failures)
     app.state.metrics_registry.register(platform.events.handler_failures)
     install_error_handlers(app)
+    install_docs(app)
     for router in routers():
         app.include_router(router)
     for path, mounted in mounts(platform):
