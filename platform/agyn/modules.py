@@ -30,6 +30,8 @@ MODULES = (
     "agents",
     "runners",
     "apps",
+    "threads",
+    "chat",
 )
 
 

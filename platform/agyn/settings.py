@@ -53,6 +53,13 @@ class OIDCSettings(BaseModel):
         return self.issuer is not None
 
 
+class ThreadsSettings(BaseModel):
+    """Limits of the conversation store."""
+
+    max_body_chars: int = Field(
+        default=100_000, ge=1, description="Longest message body, in characters; longer is refused with 413.")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -67,6 +74,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis for pub/sub; default: in-process.")
     openfga: OpenFGASettings = OpenFGASettings()
     oidc: OIDCSettings = OIDCSettings()
+    threads: ThreadsSettings = ThreadsSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",
