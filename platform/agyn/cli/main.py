@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
+from agyn.cli import conversations, threads
 from agyn.settings import Settings
 
 app = typer.Typer(
@@ -36,6 +37,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 provider_app = typer.Typer(help="The Terraform provider (agynio/agyn).", no_args_is_help=True)
 app.add_typer(provider_app, name="provider")
+app.add_typer(threads.app, name="threads")
+app.add_typer(conversations.app, name="conversations")
 
 console = Console()
 errors = Console(stderr=True)
