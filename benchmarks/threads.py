@@ -9,8 +9,8 @@ its users through the API, bulk-loads threads (two users each), messages and the
 COPY (every delivery acknowledged but each thread's last two, as in a live system), restarts the
 platform, then prints:
 
-  - p50/p99 of `GET /api/v1/me/unacked-messages` and `GET /api/v1/conversations` (one request at a
-    time, random users; target p50 <= 10 ms);
+  - p50/p99 of `GET /me` (the floor every request pays), `GET /api/v1/me/unacked-messages` and
+    `GET /api/v1/conversations` (one request at a time, random users; target p50 <= 10 ms);
   - sends per second of `POST /api/v1/threads/{id}/messages` with CONCURRENCY in flight.
 
 The load generator shares the machine's cores with the server and PostgreSQL: figures are lower bounds.
@@ -233,11 +233,12 @@ def main() -> None:
                   f"in {time.perf_counter() - loading:.0f} s")
             platform = start_platform(Path(scratch), port, database_url)
             try:
-                for path in ("/api/v1/me/unacked-messages", "/api/v1/conversations"):
+                for path in ("/me", "/api/v1/me/unacked-messages", "/api/v1/conversations"):
                     measured = latencies(base, people, path, args.requests, args.seed)
-                    print(f"GET {path} (page of 50): p50 {statistics.median(measured) * 1000:.2f} ms, "
+                    what = "" if path == "/me" else " (page of 50)"
+                    print(f"GET {path}{what}: p50 {statistics.median(measured) * 1000:.2f} ms, "
                           f"p99 {percentile(measured, 0.99):.2f} ms over {len(measured)} requests "
-                          "(target p50 <= 10 ms)")
+                          + ("(the floor: authentication alone)" if path == "/me" else "(target p50 <= 10 ms)"))
                 sent = asyncio.run(sends(base, people, mine, args.duration, args.concurrency, args.seed))
                 print(f"POST /api/v1/threads/{{id}}/messages: {sent / args.duration:,.0f} sends/s "
                       f"({args.concurrency} in flight, {args.duration:.0f} s)")

@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.identity.models import Identity
@@ -135,16 +135,15 @@ class Ends:
 
 
 async def first_and_last_messages(session: AsyncSession, thread_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Ends]:
-    """Each thread's first and last message, for threads that have any (one query)."""
+    """Each thread's first and last message, for threads that have any (one query; the ends are found
+    on the (thread_id, id) index without reading the other messages' rows)."""
     if not thread_ids:
         return {}
-    ranked = (select(Message.id.label("id"),
-                     func.row_number().over(partition_by=Message.thread_id, order_by=Message.id.asc()).label("first"),
-                     func.row_number().over(partition_by=Message.thread_id, order_by=Message.id.desc()).label("last"))
-              .where(Message.thread_id.in_(thread_ids)).subquery())
-    rows = (await session.scalars(
-        select(Message).join(ranked, ranked.c.id == Message.id)
-        .where((ranked.c.first == 1) | (ranked.c.last == 1)).order_by(Message.id))).all()
+    in_threads = Message.thread_id.in_(thread_ids)
+    ends = union(select(func.min(Message.id)).where(in_threads).group_by(Message.thread_id),
+                 select(func.max(Message.id)).where(in_threads).group_by(Message.thread_id)).subquery()
+    rows = (await session.scalars(select(Message).where(Message.id.in_(select(ends.c[0])))
+                                  .order_by(Message.id))).all()
     by_thread: dict[uuid.UUID, list[Message]] = defaultdict(list)
     for message in rows:
         by_thread[message.thread_id].append(message)
