@@ -139,9 +139,14 @@ async def first_and_last_messages(session: AsyncSession, thread_ids: Collection[
     on the (thread_id, id) index without reading the other messages' rows)."""
     if not thread_ids:
         return {}
-    in_threads = Message.thread_id.in_(thread_ids)
-    ends = union(select(func.min(Message.id)).where(in_threads).group_by(Message.thread_id),
-                 select(func.max(Message.id)).where(in_threads).group_by(Message.thread_id)).subquery()
+
+    def end(order: Any) -> Any:  # a thread's first or last message id: one index probe each
+        return (select(Message.id).where(Message.thread_id == Thread.id).order_by(order).limit(1)
+                .correlate(Thread).scalar_subquery())
+
+    in_threads = Thread.id.in_(thread_ids)
+    ends = union(select(end(Message.id.asc())).where(in_threads),
+                 select(end(Message.id.desc())).where(in_threads)).subquery()
     rows = (await session.scalars(select(Message).where(Message.id.in_(select(ends.c[0])))
                                   .order_by(Message.id))).all()
     by_thread: dict[uuid.UUID, list[Message]] = defaultdict(list)
