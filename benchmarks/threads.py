@@ -198,6 +198,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
     args = parser.parse_args()
 
     name = f"agyn_bench_{uuid.uuid4().hex[:8]}"
@@ -245,7 +246,10 @@ def main() -> None:
             finally:
                 stop_platform(platform)
     finally:
-        asyncio.run(drop())
+        if args.keep:
+            print(f"kept the database {name}")
+        else:
+            asyncio.run(drop())
 
 
 if __name__ == "__main__":

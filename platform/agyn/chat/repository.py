@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.chat.models import Conversation
@@ -19,10 +19,12 @@ Row = tuple[Thread, Conversation | None]
 async def conversations_of(session: AsyncSession, identity_id: uuid.UUID, organization_id: uuid.UUID | None,
                            status: StatusFilter, page: PageRequest) -> tuple[list[Row], str | None]:
     """The conversations an identity takes part in (archived ones are deleted), newest first."""
+    # driven by the caller's participations, in thread order, off the (identity_id, thread_id) index
     statement = (select(Thread, Conversation)
-                 .join(Participant, and_(Participant.thread_id == Thread.id, Participant.identity_id == identity_id))
-                 .outerjoin(Conversation, Conversation.id == Thread.id)
-                 .where(Thread.status != "archived"))
+                 .select_from(Participant)
+                 .join(Thread, Thread.id == Participant.thread_id)
+                 .outerjoin(Conversation, Conversation.id == Participant.thread_id)
+                 .where(Participant.identity_id == identity_id, Thread.status != "archived"))
     if organization_id is not None:
         statement = statement.where(Thread.organization_id == organization_id)
     if status == "open":
@@ -30,9 +32,9 @@ async def conversations_of(session: AsyncSession, identity_id: uuid.UUID, organi
     elif status == "resolved":
         statement = statement.where(Conversation.status == "resolved")
     if page.after is not None:
-        statement = statement.where(Thread.id < page.after)
-    rows: list[Row] = [(row[0], row[1]) for row in
-                       await session.execute(statement.order_by(Thread.id.desc()).limit(page.size + 1))]
+        statement = statement.where(Participant.thread_id < page.after)
+    statement = statement.order_by(Participant.thread_id.desc()).limit(page.size + 1)
+    rows: list[Row] = [(row[0], row[1]) for row in await session.execute(statement)]
     if len(rows) > page.size:
         rows = rows[: page.size]
         return rows, encode_page_token(rows[-1][0].id)

@@ -31,9 +31,11 @@ class Participant(Base):
     """An identity of any type (user, agent, app) taking part in a thread."""
 
     __tablename__ = "thread_participants"
+    # an identity's threads, newest first, read straight off the index (conversations, threads of mine)
+    __table_args__ = (Index("ix_thread_participants_identity_id_thread_id", "identity_id", "thread_id"),)
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
-    identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
+    identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

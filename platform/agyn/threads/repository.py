@@ -64,11 +64,11 @@ async def is_participant(session: AsyncSession, thread_id: uuid.UUID, identity_i
 async def threads_of(session: AsyncSession, identity_id: uuid.UUID,
                      page: PageRequest) -> tuple[list[Thread], str | None]:
     """The threads an identity takes part in, oldest first."""
-    statement = (select(Thread).join(Participant, Participant.thread_id == Thread.id)
+    statement = (select(Thread).select_from(Participant).join(Thread, Thread.id == Participant.thread_id)
                  .where(Participant.identity_id == identity_id))
     if page.after is not None:
-        statement = statement.where(Thread.id > page.after)
-    return await _page(session, statement.order_by(Thread.id), page.size, lambda t: t.id)
+        statement = statement.where(Participant.thread_id > page.after)
+    return await _page(session, statement.order_by(Participant.thread_id), page.size, lambda t: t.id)
 
 
 async def messages_of(session: AsyncSession, thread_id: uuid.UUID,

@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('thread_id', 'identity_id', name=op.f('pk_thread_participants'))
     )
     with op.batch_alter_table('thread_participants', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_thread_participants_identity_id'), ['identity_id'], unique=False)
+        batch_op.create_index('ix_thread_participants_identity_id_thread_id', ['identity_id', 'thread_id'], unique=False)
 
     op.create_table('message_recipients',
     sa.Column('message_id', sa.Uuid(), nullable=False),
@@ -90,7 +90,7 @@ def downgrade() -> None:
 
     op.drop_table('message_recipients')
     with op.batch_alter_table('thread_participants', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_thread_participants_identity_id'))
+        batch_op.drop_index('ix_thread_participants_identity_id_thread_id')
 
     op.drop_table('thread_participants')
     with op.batch_alter_table('messages', schema=None) as batch_op:
