@@ -148,9 +148,11 @@ def report(diags: Diagnostics, error: ApiError, action: str, attributes: set[str
 
 
 def _attribute_path(name: Any, attributes: set[str]) -> list[str] | None:
-    """The attribute a problem's `errors[].field` names (`vault.token` → `vault`); None when the field
-    is not an attribute (e.g. `body`, a header)."""
+    """The attribute a problem's `errors[].field` names: the longest prefix of it that is one of
+    `attributes` (dotted paths: `vault.address` → `vault.address` when the block's attributes are
+    given, so Terraform shows that line, else `vault`); None when the field is not an attribute (e.g.
+    `body`, a header)."""
     if not isinstance(name, str) or not name:
         return None
-    top = name.split(".", 1)[0]
-    return [top] if top in attributes else None
+    parts = name.split(".")
+    return next((parts[:end] for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in attributes), None)

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.plugin import Platform, Workspace, terraform_env
+from tests.terraform.plugin import Platform, TerraformBuild, Workspace, terraform_env
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 WorkspaceFrom = Callable[..., Workspace]
 
 
 @pytest.fixture
-def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path) -> Iterator[WorkspaceFrom]:
+def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path,
+                   terraform_build: TerraformBuild) -> Iterator[WorkspaceFrom]:
     """`workspace_from(directory)`: a copy of that directory's `.tf` files, initialised from the mirror;
     destroyed at the end of the test if something is left."""
     made: list[Workspace] = []
@@ -28,7 +29,7 @@ def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path) ->
         for file in (source.glob("*.tf") if source else ()):
             shutil.copy(file, directory / file.name)
         env = terraform_env(cli_config, AGYN_API_URL=agyn_platform.url, AGYN_API_TOKEN=agyn_platform.token)
-        workspace = Workspace(directory, env)
+        workspace = Workspace(directory, env, terraform_build)
         if main is not None:
             workspace.write(main)
         workspace.init()
