@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TypeAlias
 
 from tf import types
 from tf.schema import Attribute, Schema
@@ -62,7 +63,7 @@ def _type_name(value_type: types.TfType) -> str:
     return type(value_type).__name__
 
 
-Member = Attribute | ObjectBlock
+Member: TypeAlias = Attribute | ObjectBlock
 
 
 def _line(member: Member, anchor: str) -> str:

@@ -161,8 +161,8 @@ class Workspace:
         (self.directory / "main.tf").write_text(config)
 
     def run(self, *args: str) -> Result:
-        completed = subprocess.run([str(self.build.binary), *args], cwd=self.directory, env=self.env, capture_output=True,
-                                   text=True, timeout=COMMAND_TIMEOUT, check=False)
+        completed = subprocess.run([str(self.build.binary), *args], cwd=self.directory, env=self.env,
+                                   capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
         result = Result(args, completed.returncode, completed.stdout, completed.stderr)
         if args[0] != "show":  # `show -json` carries sensitive values by design; people read the rest
             self.log.append(result.output)
