@@ -22,7 +22,7 @@ from tf.schema import Attribute, Schema
 from agyn.kit.resources import Resource as Declaration
 from agyn.modules import load_registry
 from agyn_provider.data_sources import data_source_classes
-from agyn_provider.provider import PROVIDER_SCHEMA, SOURCE
+from agyn_provider.provider import MINIMUM_TERRAFORM, PROVIDER_SCHEMA, SOURCE, TESTED_TERRAFORM
 from agyn_provider.resources import resource_classes
 from agyn_provider.schema import NestedObject, ObjectBlock, object_blocks
 
@@ -36,6 +36,11 @@ API. Its resources and data sources are generated from the platform's own resour
 declared once.
 
 Install it into a Terraform filesystem mirror with `agyn provider install`; `terraform init` then finds it offline.
+
+**Compatibility:** Terraform {".".join(map(str, MINIMUM_TERRAFORM))} or later (plugin protocol 6); tested on \
+Terraform {" and ".join(TESTED_TERRAFORM)}. On an older Terraform the provider stops at configuration with \
+"Unsupported Terraform version". Object arguments, such as an agent's `resources`, are nested blocks written at \
+most once: `resources {{ limits_cpu = "2" }}`.
 
 Write-only values (tokens, secret values) are never returned by the API: Terraform keeps the value it last sent \
 and cannot see changes made elsewhere. Values shown once (service tokens) come from the create response. After \

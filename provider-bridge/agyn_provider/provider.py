@@ -34,7 +34,8 @@ SOURCE = "agynio/agyn"
 API_URL_ENV = "AGYN_API_URL"
 API_TOKEN_ENV = "AGYN_API_TOKEN"
 MINIMUM_TERRAFORM = (1, 0)
-"""Protocol v6 needs Terraform 1.0; the CI runs the provider's tests on Terraform 1.0.3 and 1.15.5."""
+"""Protocol v6 needs Terraform 1.0; the CI runs the provider's tests on the TESTED_TERRAFORM builds."""
+TESTED_TERRAFORM = ("1.0.3", "1.15.5")
 
 PROVIDER_SCHEMA = Schema(version=0, attributes=[
     Attribute("api_url", String(), optional=True,

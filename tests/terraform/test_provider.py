@@ -15,9 +15,15 @@ from tf.gen import tfplugin_pb2 as pb
 from tf.utils import to_dynamic_value
 
 from agyn_provider.install import executable_path, target_platform, version
-from agyn_provider.provider import AgynProvider, AgynServicer, unsupported_terraform
+from agyn_provider.provider import (
+    MINIMUM_TERRAFORM,
+    TESTED_TERRAFORM,
+    AgynProvider,
+    AgynServicer,
+    unsupported_terraform,
+)
 from tests.cli.test_cli import AGYN, cli_env, free_port
-from tests.terraform.plugin import Platform, WorkspaceFactory, example, flat
+from tests.terraform.plugin import TERRAFORM_1_0_PACKAGE, Platform, WorkspaceFactory, example, flat, terraform_builds
 
 ORGANIZATION = example("resources", "agyn_organization")
 
@@ -105,3 +111,10 @@ def test_configure_refuses_an_unsupported_terraform_with_one_error(monkeypatch: 
                                            context=None)
     assert "Unsupported Terraform version" not in {d.summary for d in supported.diagnostics}
     assert "Missing API URL" in {d.summary for d in supported.diagnostics}  # the usual checks ran
+
+
+def test_the_documented_terraform_builds_are_the_tested_ones() -> None:
+    """The docs' compatibility line names the builds this suite runs, and CI installs the pinned 1.0.3."""
+    assert {".".join(map(str, build.version)) for build in terraform_builds()} == set(TESTED_TERRAFORM)
+    assert min(build.version[:2] for build in terraform_builds()) == MINIMUM_TERRAFORM  # the oldest is tested
+    assert TERRAFORM_1_0_PACKAGE in (Path(__file__).parents[2] / ".ci" / "run").read_text()
