@@ -3,14 +3,14 @@
 Field kind → attribute type: string, enum, reference, duration → string; integer → number;
 boolean → bool; json → a JSON string; string_list → list(string); string_map → map(string);
 object → a nested block in a resource (`resources { ... }`, at most one; required when the field is)
-and a read-only object attribute in a data source. Flags: required; computed for server-set fields;
+and a read-only object attribute in a data source (or for a server-set object). Flags: required; computed for server-set fields;
 optional + computed for fields with a default or `derived`; sensitive for write-only fields.
 Immutable fields force a replacement (`RegistryResource.plan_change` says so). Every schema is
 version 0.
 
-Objects are blocks, not protocol-v6 single nested attributes, because Terraform before 1.0.6
-crashes planning a nested attribute whose prior value is null (hashicorp/terraform#29388), and
-blocks work the same on every Terraform that speaks protocol v6 (≥ 1.0).
+Objects are blocks, not protocol-v6 single nested attributes, because early Terraform 1.0 releases
+(1.0.3 among them) crash planning a nested attribute whose prior value is null
+(hashicorp/terraform#29388), and blocks work the same on every Terraform that speaks protocol v6.
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class ObjectBlock(NestedBlock):
         count = 1 if required else None  # Terraform: a single block's min and max are both 0 or both 1
         super().__init__(field.name, NestMode.Single, Block(attributes=attributes, description=description(field)),
                          min_items=count, max_items=count)
-        self.field = field
         self.value_type = NestedObject(attributes)
 
     @property
@@ -166,16 +165,22 @@ def attribute(field: Field, *, read_only: bool = False, **flags: bool) -> Attrib
     return Attribute(field.name, tf_type(field, read_only=read_only), **options)
 
 
+def is_block(field: Field) -> bool:
+    """An object a configuration sets is a block; a server-set one is a computed object attribute."""
+    return field.kind == Kind.object and field.is_input
+
+
 def object_block(field: Field) -> ObjectBlock:
     """The resource block of an object field (its sub-fields are the block's attributes)."""
-    assert field.kind == Kind.object and field.is_input, f"{field.name}: only input objects are blocks"
+    if is_optional_computed(field):  # Terraform has no computed blocks
+        raise ValueError(f"{field.name}: an object field a configuration sets cannot have a default or be derived")
     return ObjectBlock(field, [attribute(sub) for sub in field.fields], required=field.required)
 
 
 def resource_schema(resource: Resource) -> Schema:
     attributes = [Attribute("id", types.String(), description=ID_DESCRIPTION, computed=True)]
-    attributes += [attribute(f) for f in resource.fields if f.kind != Kind.object]
-    blocks: list[NestedBlock] = [object_block(f) for f in resource.fields if f.kind == Kind.object]
+    attributes += [attribute(f) for f in resource.fields if not is_block(f)]
+    blocks: list[NestedBlock] = [object_block(f) for f in resource.fields if is_block(f)]
     return Schema(version=SCHEMA_VERSION, attributes=attributes, block_types=blocks,
                   description=resource.description)
 
