@@ -2,9 +2,10 @@
 
 Field kind → attribute type: string, enum, reference, duration → string; integer → number;
 boolean → bool; json → a JSON string; string_list → list(string); string_map → map(string);
-object → a nested block in a resource (`resources { ... }`, at most one; required when the field is)
-and a read-only object attribute in a data source (or for a server-set object). Flags: required; computed for server-set fields;
-optional + computed for fields with a default or `derived`; sensitive for write-only fields.
+object → a nested block in a resource (`resources { ... }`, at most one; required when the field is),
+a read-only object attribute in a data source or for a server-set object. Flags: required; computed
+for server-set fields; optional + computed for fields with a default or `derived`; sensitive for
+write-only fields.
 Immutable fields force a replacement (`RegistryResource.plan_change` says so). Every schema is
 version 0.
 
