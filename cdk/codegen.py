@@ -23,15 +23,16 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
+from tf import types
+
 from agyn.kit.resources import Field, Kind, Registry, Resource
 from agyn.modules import load_registry
 from agyn_provider.install import version
 from agyn_provider.provider import PROVIDER_SCHEMA
 from agyn_provider.schema import ID_DESCRIPTION, description, lookup_phrase
-from tf import types
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts Node 20
-from cdktf import TerraformDataSource, TerraformResource  # noqa: E402
+from cdktf import TerraformDataSource, TerraformResource
 
 OUTPUT = Path(__file__).parent / "agyn_cdk" / "l1.py"
 WIDTH = 112

@@ -1,7 +1,7 @@
 """The CDK for Terraform the constructs derive from: `cdktf`, or its maintained fork `cdktn` (CDK Terrain).
 
 Both have the same API but their own classes, and an app's constructs must all come from one of them,
-so this picks the framework once, at import time (SPEC D7):
+so this picks the framework once, at import time:
 
 1. `AGYN_CDK_FRAMEWORK=cdktf|cdktn`, when set;
 2. otherwise the one the application imported first (`sys.modules` keeps import order);

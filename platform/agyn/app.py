@@ -1,4 +1,4 @@
-"""The all-in-one FastAPI application (SPEC D1): every module's router on one process."""
+"""The all-in-one FastAPI application: every module's router on one process (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -11,53 +11,33 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from agyn import __version__, migrations
+from agyn.authorization.service import AuthorizationService
 from agyn.bootstrap import BootstrapResult, bootstrap
-from agyn.container import Platform
-from agyn.gateway import endpoints as gateway_endpoints
+from agyn.gateway.docs import install_docs
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from agyn.kit.crypto import Cipher, KeyFiles, decode_key, load_or_create_key
-from agyn.kit.db import Database
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
+from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
-from agyn.modules import submodules
-from agyn.organizations import endpoints as organizations_endpoints
-from agyn.settings import Settings
-from agyn.users import endpoints as users_endpoints
+from agyn.kit.platform import Platform
+from agyn.modules import build_platform, mounts, routers
+from agyn.settings import Settings, decryption_keys
 
 log = logging.getLogger("agyn.app")
 
 
-class SchemaOutOfDate(RuntimeError):
-    pass
-
-
-async def check_schema(database: Database) -> None:
-    """A server database must already be at the code's schema: `agyn db upgrade` migrates it."""
-    current, head = await migrations.current_revision(database), migrations.head_revision()
-    if current != head:
-        state = f"is at {current}" if current else "is empty"
-        raise SchemaOutOfDate(f"the database schema {state}, the code needs {head}: run `agyn db upgrade`")
-
-
-def decryption_keys(settings: Settings) -> tuple[bytes, ...]:
-    """Keys besides the current one that still open stored values: the configured previous keys and
-    the data dir's previous and next key files (see `agyn secrets rotate-key`)."""
-    configured = tuple(decode_key(key) for key in settings.previous_encryption_keys)
-    return configured + KeyFiles(settings.encryption_key_path).decryption_keys()
-
-
 async def start(platform: Platform) -> BootstrapResult | None:
-    """Bring the database to the code's schema (SQLite) or insist it is, then load and bootstrap."""
-    platform.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Bring the database to the code's schema (SQLite) or insist it is, start the modules, bootstrap."""
+    settings = platform.get(Settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     platform.cipher = Cipher(load_or_create_key(
-        platform.settings.encryption_key.get_secret_value() if platform.settings.encryption_key else None,
-        platform.settings.encryption_key_path), decryption_keys(platform.settings))
+        settings.encryption_key.get_secret_value() if settings.encryption_key else None,
+        settings.encryption_key_path), decryption_keys(settings))
     if platform.database.is_sqlite:
         await migrations.upgrade(platform.database)
     else:
-        await check_schema(platform.database)
-    async with platform.database.transaction() as session:
-        await platform.authz.load(session)
+        await migrations.check_schema(platform.database)
+    await platform.start()
     return await bootstrap(platform)
 
 
@@ -71,21 +51,22 @@ def announce_admin_token(result: BootstrapResult) -> None:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
-    platform = Platform(settings)
+    platform = build_platform(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         result = await start(platform)
         if result is not None:
             announce_admin_token(result)
+        embedded = platform.get(AuthorizationService).embedded
         log.info("agyn is ready", extra={"version": __version__, "database": platform.database.engine.dialect.name,
-                                         "authorization": "embedded" if platform.authz.embedded else "openfga"})
+                                         "authorization": "embedded" if embedded else "openfga"})
         try:
             yield
         finally:
-            await platform.aclose()
+            await platform.stop()
 
     app = FastAPI(
         title="Agyn API",
@@ -93,16 +74,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Control and data plane of the Agyn agent platform.",
         lifespan=lifespan,
         dependencies=[Depends(reject_nul_in_query)],
+        docs_url=None, redoc_url=None,  # install_docs serves them without a CDN
     )
     app.state.platform = platform
     app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(platform.database.after_commit_failures)
+    app.state.metrics_registry.register(platform.events.handler_failures)
     install_error_handlers(app)
-    app.include_router(gateway_endpoints.router)
-    app.include_router(users_endpoints.router)
-    app.include_router(organizations_endpoints.router)
-    for module in submodules("endpoints"):
-        for router in module.routers:
-            app.include_router(router)
+    install_docs(app)
+    for router in routers():
+        app.include_router(router)
+    for path, mounted in mounts(platform):
+        app.mount(path, mounted)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agyn.container import Platform
 from agyn.kit.crypto import write_secret_file
+from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
 from agyn.kit.state import PlatformState
 from agyn.organizations.schemas import OrganizationCreate
+from agyn.organizations.service import OrganizationsService
+from agyn.settings import Settings
 from agyn.users.schemas import ApiTokenCreate, UserCreate
+from agyn.users.service import UsersService
 
 BOOTSTRAP_KEY = "bootstrap"
 SYSTEM_ORGANIZATION = "system"
@@ -29,18 +32,19 @@ class BootstrapResult:
 
 async def bootstrap(platform: Platform) -> BootstrapResult | None:
     """Create the system org and the first admin unless done before; the token when created now."""
+    users, organizations = platform.get(UsersService), platform.get(OrganizationsService)
     async with platform.database.transaction() as session:
         if await session.get(PlatformState, BOOTSTRAP_KEY) is not None:
             return None
-        admin, _ = await platform.users.create(
+        admin, _ = await users.create(
             session, None, UserCreate(oidc_subject=ADMIN_SUBJECT, username="admin", name="Cluster admin",
                                       cluster_role="admin"))
         principal = Principal(admin.id, IdentityType.user)
-        await platform.organizations.create(session, principal, OrganizationCreate(name=SYSTEM_ORGANIZATION),
+        await organizations.create(session, principal, OrganizationCreate(name=SYSTEM_ORGANIZATION),
                                             is_system=True)
-        _, plain = await platform.users.create_token(session, principal, admin.id,
+        _, plain = await users.create_token(session, principal, admin.id,
                                                      ApiTokenCreate(name="bootstrap admin token"))
         session.add(PlatformState(key=BOOTSTRAP_KEY, value=str(admin.id)))
         await session.flush()
-        path = write_secret_file(platform.settings.admin_token_path, plain)
+        path = write_secret_file(platform.get(Settings).admin_token_path, plain)
     return BootstrapResult(plain, path)

@@ -1,28 +1,11 @@
-"""Every module's tables, imported in one place so that migrations see the whole schema."""
+"""Every table, so that migrations see the whole schema: the kit's own and each module's."""
 
-from agyn.authorization.models import AuthorizationTuple
-from agyn.identity.models import Identity, OrgNickname
 from agyn.kit.audit import AuditEvent
 from agyn.kit.db import Base
 from agyn.kit.http import IdempotencyRecord
 from agyn.kit.state import PlatformState
-from agyn.modules import submodules
-from agyn.organizations.models import Membership, Organization
-from agyn.users.models import ApiToken, User
+from agyn.modules import load_modules
 
-submodules("models")  # the registry collections' tables
+KIT_TABLES = (AuditEvent, IdempotencyRecord, PlatformState)
+MODULE_TABLES = tuple(table for module in load_modules() for table in module.tables)
 metadata = Base.metadata
-
-__all__ = [
-    "ApiToken",
-    "AuditEvent",
-    "AuthorizationTuple",
-    "IdempotencyRecord",
-    "Identity",
-    "Membership",
-    "OrgNickname",
-    "Organization",
-    "PlatformState",
-    "User",
-    "metadata",
-]

@@ -1,25 +1,90 @@
-"""The modules whose resources are registry collections. Each has `resources.py` (declarations),
-`models.py`, `schemas.py`, `service.py` (with `SERVICES`, its collection services) and
-`endpoints.py` (with `routers`). Listed in dependency order."""
+"""The composition root's list of modules and how a platform is built from them.
+
+Adding a module is one package with a `module.py` (declaring `MODULE`) and one line in `MODULES`,
+in dependency order: a module's services may use those of the modules before it.
+"""
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+import importlib.util
+from functools import cache
+from typing import TYPE_CHECKING
 
 from agyn.kit.resources import REGISTRY, Registry
 
-COLLECTION_MODULES = ("llm", "secrets", "agents", "runners", "apps")
+if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: keep its start light
+    from fastapi import APIRouter
+    from starlette.types import ASGIApp
 
+    from agyn.kit.clock import Clock
+    from agyn.kit.platform import Module, Platform
+    from agyn.settings import Settings
 
-def submodules(name: str) -> list[ModuleType]:
-    """`agyn.<module>.<name>` of every collection module."""
-    return [importlib.import_module(f"agyn.{module}.{name}") for module in COLLECTION_MODULES]
+MODULES = (
+    "identity",
+    "authorization",
+    "users",
+    "organizations",
+    "gateway",
+    "llm",
+    "secrets",
+    "agents",
+    "runners",
+    "apps",
+    "token_counting",
+    "testllm",
+)
 
 
 def load_registry() -> Registry:
-    """The registry with every resource declared: the foundation's own and every collection module's."""
-    importlib.import_module("agyn.users.resources")
-    importlib.import_module("agyn.organizations.resources")
-    submodules("resources")
+    """The resource registry with every module's declarations (`<module>/resources.py`), nothing else."""
+    for name in MODULES:
+        if importlib.util.find_spec(f"agyn.{name}.resources") is not None:
+            importlib.import_module(f"agyn.{name}.resources")
     return REGISTRY
+
+
+@cache
+def load_modules() -> tuple[Module, ...]:
+    """Every module's declaration; importing them declares their tables and registry resources."""
+    return tuple(importlib.import_module(f"agyn.{name}.module").MODULE for name in MODULES)
+
+
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
+    """The platform for one process: shared parts from settings, then each module in order."""
+    import redis.asyncio as redis
+
+    from agyn.kit.clock import Clock
+    from agyn.kit.db import Database
+    from agyn.kit.events import EventBus
+    from agyn.kit.platform import Platform
+
+    platform = Platform(Database(settings.effective_database_url), EventBus(),
+                        redis.from_url(settings.redis_url) if settings.redis_url else None, clock or Clock())
+    platform.provide(settings)
+    for module in load_modules():
+        for service in module.services(platform):
+            platform.provide(service)
+        for collection in module.collections:
+            platform.add_collection(collection(platform))
+        for event, handler in module.subscriptions(platform):
+            platform.events.subscribe(event, handler)
+        if module.on_start is not None:
+            platform.on_start.append(module.on_start)
+        if module.on_stop is not None:
+            platform.on_stop.append(module.on_stop)
+    return platform
+
+
+def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
+    """ASGI apps served beside the API, at their paths."""
+    return [mount for module in load_modules() for mount in module.mounts(platform)]
+
+
+def routers() -> list[APIRouter]:
+    """Every module's routes: its collections' generic routers, then its own."""
+    from agyn.api.collections import collection_router
+
+    return [router for module in load_modules()
+            for router in (*(collection_router(c) for c in module.collections), *module.routers)]

@@ -22,7 +22,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from agyn.kit.crypto import decode_key
+from agyn.kit.crypto import KeyFiles, decode_key
 
 CONFIG_FILE_ENV = "AGYN_CONFIG_FILE"
 
@@ -53,6 +53,17 @@ class OIDCSettings(BaseModel):
         return self.issuer is not None
 
 
+class TestLLMSettings(BaseModel):
+    """The built-in scripted test LLM served at `/testllm`."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    suites_dir: Path | None = Field(
+        default=None,
+        description="A directory of suite files (*.yaml) served besides the bundled ones and <data dir>/testllm/; "
+                    "files are re-read when they change.")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -67,6 +78,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis for pub/sub; default: in-process.")
     openfga: OpenFGASettings = OpenFGASettings()
     oidc: OIDCSettings = OIDCSettings()
+    testllm: TestLLMSettings = TestLLMSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",
@@ -180,3 +192,10 @@ def mask_url_password(url: str) -> str:
 
 
 _QUERY_PASSWORD = re.compile(r"([?&](?:password|sslpassword)=)[^&#]*", re.IGNORECASE)
+
+
+def decryption_keys(settings: Settings) -> tuple[bytes, ...]:
+    """Keys besides the current one that still open stored values: the configured previous keys and
+    the data dir's previous and next key files (see `agyn secrets rotate-key`)."""
+    configured = tuple(decode_key(key) for key in settings.previous_encryption_keys)
+    return configured + KeyFiles(settings.encryption_key_path).decryption_keys()

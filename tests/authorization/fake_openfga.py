@@ -65,6 +65,7 @@ class FakeOpenFga:
         self.stores: dict[str, Store] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.authorization_headers: list[str | None] = []
+        self.refuse_writes = False  # a server that answers but will not write (to test what fails after commit)
         self.app = Starlette(
             routes=[
                 Route("/stores", self.create_store, methods=["POST"]),
@@ -170,6 +171,8 @@ class FakeOpenFga:
 
     async def write(self, request: Request) -> JSONResponse:
         """Atomic: every tuple is checked before any is applied."""
+        if self.refuse_writes:
+            raise ApiError(400, "validation_error", "this server refuses writes")
         store = self._store(request)
         body = await self._body(request)
         engine = self._engine(store, body)

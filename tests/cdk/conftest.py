@@ -10,8 +10,8 @@ import pytest
 # the project runs on Node 20 (SPEC D7); jsii prints an end-of-life banner when its kernel starts
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from agyn_cdk import cdk  # noqa: E402
-from tests.terraform.plugin import (  # noqa: E402, F401  (fixtures)
+from agyn_cdk import cdk
+from tests.terraform.plugin import (  # noqa: F401  (fixtures)
     agyn_platform,
     cli_config,
     provider_mirror,

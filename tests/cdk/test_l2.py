@@ -8,7 +8,6 @@ import pytest
 
 from agyn_cdk import (
     Agent,
-    cdk,
     AgentRole,
     AgynProvider,
     FromSecret,
@@ -20,6 +19,7 @@ from agyn_cdk import (
     Organization,
     Skill,
     Volume,
+    cdk,
 )
 from agyn_cdk.l1 import AgynSecret, AgynUser
 from tests.cdk.support import full_synth

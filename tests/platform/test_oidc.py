@@ -256,12 +256,13 @@ async def test_keys_are_fetched_on_a_freshly_booted_machine(
     """The monotonic clock may start near zero (a new VM or container); the first token still verifies."""
     monkeypatch.setattr(oidc_module, "time", SimpleNamespace(monotonic=lambda: 3.0))
     platform = oidc_api.app.state.platform
-    original, platform.oidc = platform.oidc, oidc_module.OIDCVerifier(oidc_api.settings.oidc)
+    authenticator = platform.authenticator
+    original, authenticator.oidc = authenticator.oidc, oidc_module.OIDCVerifier(oidc_api.settings.oidc)
     try:
         await login(oidc_api, idp.mint("sub-early-boot"))
     finally:
-        await platform.oidc.aclose()
-        platform.oidc = original
+        await authenticator.oidc.aclose()
+        authenticator.oidc = original
 
 
 async def test_jwks_is_found_through_discovery_when_no_jwks_url_is_set(

@@ -6,16 +6,20 @@ for one that failed.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from agyn.agents.models import Agent
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.openfga import OpenFGABackend
 from agyn.settings import OpenFGASettings
 from tests.authorization.fake_openfga import FakeOpenFga, serve
 from tests.conftest import Api, running_api
+from tests.resources.agents_support import AgentUpdates, make_org
 
 
 @pytest.fixture
@@ -55,3 +59,27 @@ async def test_invitation_flow_on_openfga(openfga_api: tuple[Api, FakeOpenFga]) 
     removed = await client.delete(f"/api/v1/memberships/{invite.json()['id']}", headers=admin)
     assert removed.status_code == 204
     assert (await client.get(f"/api/v1/organizations/{org['id']}", headers=dana)).status_code == 404
+
+
+async def test_a_tuple_write_that_fails_after_commit_fails_alone(
+    openfga_api: tuple[Api, FakeOpenFga], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The OpenFGA write runs after the commit: when it fails, the committed agent stands, the
+    `agent.updated` event after it is still published, and the failure is logged and counted."""
+    api, fake = openfga_api
+    org = await make_org(api)
+    updates = AgentUpdates(api)
+    fake.refuse_writes = True
+    with caplog.at_level(logging.ERROR, logger="agyn.db"):
+        created = await api.client.post("/api/v1/agents", headers=org.owner.headers, json={
+            "organization_id": org.id, "name": "scribe", "role": "assistant", "model": org.model_id,
+            "availability": "internal"})
+    fake.refuse_writes = False
+    assert created.status_code == 201, created.text
+    async with api.app.state.platform.database.transaction() as session:
+        assert await session.get(Agent, uuid.UUID(created.json()["id"])) is not None
+    assert updates.agent_ids == [created.json()["id"]]
+    [failure] = [r for r in caplog.records if r.getMessage().startswith("after-commit work failed")]
+    assert failure.after_commit == "authorization tuples"  # type: ignore[attr-defined]
+    metrics = (await api.client.get("/metrics")).text
+    assert 'agyn_after_commit_failures_total{kind="authorization"} 1.0' in metrics

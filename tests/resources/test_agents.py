@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from agyn.authorization.engine import TupleKey
 from agyn.identity.models import Identity, OrgNickname
+from agyn.identity.service import IdentityService
 from tests.conftest import Api, assert_problem
 from tests.resources.agents_support import AGENTS, AgentUpdates, make_org, may, tuples
 
@@ -36,7 +37,7 @@ async def test_agent_lifecycle(api: Api) -> None:
     async with api.app.state.platform.database.transaction() as session:
         identity = await session.get(Identity, uuid.UUID(agent_id))
         assert identity is not None and identity.type == "agent"
-        assert await api.app.state.platform.identity.resolve_nickname(session, uuid.UUID(org.id), "helper") \
+        assert await api.app.state.platform.get(IdentityService).resolve_nickname(session, uuid.UUID(org.id), "helper") \
             == uuid.UUID(agent_id)
 
     got = await api.client.get(f"{AGENTS}/{agent_id}", headers=org.owner.headers)
@@ -122,7 +123,7 @@ async def test_nickname_is_unique_among_the_organizations_identities(api: Api) -
     other = await make_org(api, "other-owner")
     await other.agent(nickname="bot2")  # nicknames are per organization
     async with api.app.state.platform.database.transaction() as session:
-        resolve = api.app.state.platform.identity.resolve_nickname
+        resolve = api.app.state.platform.get(IdentityService).resolve_nickname
         assert await resolve(session, uuid.UUID(org.id), "bot2") == uuid.UUID(first["id"])
 
 

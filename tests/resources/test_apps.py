@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agyn.authorization.engine import TupleKey
+from agyn.identity.service import IdentityService
 from agyn.kit.audit import AuditEvent
 from agyn.kit.principal import IdentityType, Principal
 from tests.conftest import Api, User, assert_problem
@@ -63,7 +64,7 @@ async def test_app_lifecycle_and_service_token(api: Api) -> None:
     assert_problem(await api.client.get(url, headers=owner.headers), 404, "not_found")
     assert_problem(await api.client.get("/me", headers=api.auth(token)), 401, "unauthenticated")
     async with api.app.state.platform.database.transaction() as session:
-        assert await api.app.state.platform.identity.get_type(session, uuid.UUID(app["id"])) is None
+        assert await api.app.state.platform.get(IdentityService).get_type(session, uuid.UUID(app["id"])) is None
 
 
 async def test_app_fields_are_validated(api: Api) -> None:
@@ -189,7 +190,7 @@ async def test_installation_nickname_and_configuration(api: Api) -> None:
 
     async def nickname_holder(nickname: str) -> uuid.UUID | None:
         async with platform.database.transaction() as session:
-            return await platform.identity.resolve_nickname(session, uuid.UUID(org["id"]), nickname)
+            return await platform.get(IdentityService).resolve_nickname(session, uuid.UUID(org["id"]), nickname)
 
     assert await nickname_holder("reminders") == uuid.UUID(app["id"])
     url = f"{INSTALLATIONS}/{installation['id']}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from agyn.authorization.engine import TupleKey
+from agyn.identity.service import IdentityService
 from tests.conftest import Api, assert_problem
 
 RUNNERS = "/api/v1/runners"
@@ -118,6 +119,6 @@ async def test_deleting_a_runner_removes_its_identity_tokens_and_tuples(api: Api
     assert (await api.client.delete(f"{RUNNERS}/{runner['id']}", headers=api.admin)).status_code == 204
     assert grant not in platform.authz._store
     async with platform.database.transaction() as session:
-        assert await platform.identity.get_type(session, uuid.UUID(runner["id"])) is None
+        assert await platform.get(IdentityService).get_type(session, uuid.UUID(runner["id"])) is None
     assert_problem(await api.client.get("/me", headers=api.auth(runner["service_token"])), 401,
                    "unauthenticated")

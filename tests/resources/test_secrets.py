@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+
 from agyn.kit.crypto import Cipher, decode_key, generate_key
 from agyn.kit.errors import NotFound
 from agyn.kit.logging import JSONFormatter
 from agyn.secrets.models import Secret, SecretProvider
 from agyn.secrets.service import SecretUnavailable
-from sqlalchemy import update
-
 from tests.conftest import Api, User, assert_problem
 from tests.resources.conftest import VAULT_PASSWORD, VAULT_TOKEN
 from tests.support.vault import VaultServer

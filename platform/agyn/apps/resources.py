@@ -1,5 +1,6 @@
 """Apps and their installations, as declared once for the API, Terraform and the CDK."""
 
+from agyn.identity.nicknames import NICKNAME, NICKNAME_MESSAGE
 from agyn.kit.resources import (
     REGISTRY,
     Resource,
@@ -41,7 +42,6 @@ APP = REGISTRY.register(Resource(
                computed=True, sensitive=True, once=True),
     ),
     unique_together=(("slug",),),
-    owner="custom",
 ))
 
 APP_INSTALLATION = REGISTRY.register(Resource(
@@ -55,11 +55,9 @@ APP_INSTALLATION = REGISTRY.register(Resource(
                   immutable=True, filterable=True, same_organization=False),
         organization_id("The organization it is installed into."),
         string("slug", "The app's @nickname in the organization; the app's slug when omitted.", derived=True,
-               max_length=32, pattern=r"[a-z0-9_-]{1,32}",
-               pattern_message="use 1 to 32 characters from a-z, 0-9, '_' and '-'",
+               max_length=32, pattern=NICKNAME, pattern_message=NICKNAME_MESSAGE,
                filterable=True),
         json_object("configuration", "The app's settings for this organization (a JSON object).", default={}),
     ),
     unique_together=(("organization_id", "app_id"),),
-    owner="custom",
 ))

@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.apps.models import App, AppInstallation
 from agyn.apps.resources import APP, APP_INSTALLATION, PERMISSION_RELATIONS
+from agyn.apps.schemas import AppInstallationSchemas, AppSchemas
+from agyn.authorization import objects
+from agyn.authorization.collections import TupleCollectionService
 from agyn.authorization.engine import TupleKey
-from agyn.identity.service import NICKNAME_PATTERN
+from agyn.identity.nicknames import NICKNAME_PATTERN
+from agyn.identity.service import IdentityService
 from agyn.kit.audit import record_audit_event
 from agyn.kit.collections import CollectionService
 from agyn.kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from agyn.kit.principal import IdentityType, Principal
+from agyn.users.service import UsersService
 
 
 class AppsService(CollectionService):
@@ -25,6 +30,7 @@ class AppsService(CollectionService):
 
     resource = APP
     model = App
+    schemas = AppSchemas
 
     async def can_read(self, session: AsyncSession, principal: Principal, record: Any) -> bool:
         return record.visibility == "public" or record.id == principal.identity_id or \
@@ -38,7 +44,8 @@ class AppsService(CollectionService):
                                    App.id == principal.identity_id))
 
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
-        token = await self.platform.users.create_service_identity(session, principal, IdentityType.app, record.id)
+        users = self.platform.get(UsersService)
+        token = await users.create_service_identity(session, principal, IdentityType.app, record.id)
         return {"service_token": token}
 
     async def before_update(self, session: AsyncSession, principal: Principal, record: Any,
@@ -53,22 +60,23 @@ class AppsService(CollectionService):
                 "uninstall it there before making it internal")
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.platform.users.remove_identity(session, record.id)
+        await self.platform.get(UsersService).remove_identity(session, record.id)
 
 
 def installation_tuples(app: Any, organization_id: uuid.UUID) -> list[TupleKey]:
     """What an installation grants the app in the organization: membership and one relation per permission."""
-    subject, organization = f"identity:{app.id}", f"organization:{organization_id}"
+    subject, organization = objects.identity(app.id), objects.organization(organization_id)
     relations = ["member"] + sorted({PERMISSION_RELATIONS[permission] for permission in app.permissions})
     return [TupleKey(subject, relation, organization) for relation in relations]
 
 
-class AppInstallationsService(CollectionService):
+class AppInstallationsService(TupleCollectionService):
     """The installing organization's rules: its managers install, configure and uninstall; its members
     read. Installing also needs the app to be public or the organization's own."""
 
     resource = APP_INSTALLATION
     model = AppInstallation
+    schemas = AppInstallationSchemas
 
     async def authorize_create(self, session: AsyncSession, principal: Principal, values: dict[str, Any]) -> None:
         await super().authorize_create(session, principal, values)
@@ -81,7 +89,7 @@ class AppInstallationsService(CollectionService):
                             values: dict[str, Any]) -> None:
         app = await self._app(session, record.app_id)
         record.slug = self._nickname(record.slug, app)
-        await self.platform.identity.set_nickname(session, record.organization_id, app.id, record.slug)
+        await self.platform.get(IdentityService).set_nickname(session, record.organization_id, app.id, record.slug)
 
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
         app = await self._app(session, record.app_id)
@@ -95,7 +103,8 @@ class AppInstallationsService(CollectionService):
         if "slug" in changes:
             app = await self._app(session, record.app_id)
             changes["slug"] = self._nickname(changes["slug"], app)
-            await self.platform.identity.set_nickname(session, record.organization_id, app.id, changes["slug"])
+            identity = self.platform.get(IdentityService)
+            await identity.set_nickname(session, record.organization_id, app.id, changes["slug"])
         if "configuration" in changes:
             record_audit_event(session, principal, "app.configure", "app_installation", record.id,
                                app_id=str(record.app_id), organization_id=str(record.organization_id))
@@ -103,7 +112,7 @@ class AppInstallationsService(CollectionService):
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
         app = await self._app(session, record.app_id)
         await self.authz.write(session, deletes=installation_tuples(app, record.organization_id))
-        await self.platform.identity.remove_nickname(session, record.organization_id, app.id)
+        await self.platform.get(IdentityService).remove_nickname(session, record.organization_id, app.id)
         record_audit_event(session, principal, "app.uninstall", "app_installation", record.id,
                            app_id=str(app.id), organization_id=str(record.organization_id))
 
@@ -120,7 +129,6 @@ class AppInstallationsService(CollectionService):
         if not NICKNAME_PATTERN.fullmatch(app.slug):
             raise InvalidArgument.field("slug", f"the app's slug {app.slug} is too long for a nickname; set slug "
                                                 "(1 to 32 characters)")
-        return app.slug
+        return str(app.slug)
 
 
-SERVICES = [AppsService, AppInstallationsService]

@@ -1,6 +1,6 @@
 """The authorization backend interface the platform calls, and its embedded implementation.
 
-Two implementations share one contract (D2, D5): `MemoryBackend` (embedded engine, the default) and
+Two implementations share one contract: `MemoryBackend` (embedded engine, the default) and
 `agyn.authorization.openfga.OpenFgaBackend` (an OpenFGA server). Both write idempotently (writing a
 stored tuple or deleting a missing one is a no-op), reject tuples the model does not allow with
 `InvalidTupleError`, and accept the same `read` filters as OpenFGA's Read API.
@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from agyn.authorization.engine import Engine, InMemoryTupleStore, InvalidTupleError, TupleKey, parse_object
+from agyn.authorization.engine import (
+    Engine,
+    InMemoryTupleStore,
+    InvalidTupleError,
+    TupleKey,
+    parse_object,
+)
 
 
 @runtime_checkable

@@ -1,7 +1,7 @@
 """Run an `fga model test` file (`*.fga.yaml`) on the embedded engine.
 
 The same file runs under the real OpenFGA engine (`fga model test`); comparing the two outcome lists
-assertion by assertion is how the embedded engine is held to OpenFGA's semantics (D5). As in the
+assertion by assertion is how the embedded engine is held to OpenFGA's semantics. As in the
 `fga` CLI, each test gets a fresh store with the file's tuples plus the test's own tuples.
 """
 
@@ -15,7 +15,12 @@ from typing import Any, Literal
 import yaml
 
 from agyn.authorization import dsl
-from agyn.authorization.engine import AuthorizationError, Engine, InMemoryTupleStore, TupleKey
+from agyn.authorization.engine import (
+    AuthorizationError,
+    Engine,
+    InMemoryTupleStore,
+    TupleKey,
+)
 
 
 class TestFileError(ValueError):

@@ -6,14 +6,18 @@ Chosen by configuration (`AGYN_OPENFGA__API_URL`, store and model ids); the mode
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
-from openfga_sdk import ClientConfiguration, CreateStoreRequest, OpenFgaClient, ReadRequestTupleKey
+from openfga_sdk import (
+    ClientConfiguration,
+    CreateStoreRequest,
+    OpenFgaClient,
+    ReadRequestTupleKey,
+)
 from openfga_sdk.client.models import (
     ClientBatchCheckItem,
     ClientBatchCheckRequest,
@@ -30,7 +34,12 @@ from openfga_sdk.exceptions import OpenApiException, ValidationException
 
 from agyn.authorization import dsl
 from agyn.authorization.backends import check_write_request, validate_read_filter
-from agyn.authorization.engine import MODEL_FILE, AuthorizationError, InvalidTupleError, TupleKey
+from agyn.authorization.engine import (
+    MODEL_FILE,
+    AuthorizationError,
+    InvalidTupleError,
+    TupleKey,
+)
 
 if TYPE_CHECKING:
     from agyn.settings import OpenFGASettings
@@ -56,7 +65,7 @@ async def _translate_errors(action: str) -> AsyncIterator[None]:
         yield
     except ValidationException as exc:
         raise InvalidTupleError(f"{action}: {exc.error_message}") from exc
-    except (OpenApiException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OpenApiException, aiohttp.ClientError) as exc:
         raise OpenFGAError(f"{action}: OpenFGA request failed: {exc}") from exc
 
 

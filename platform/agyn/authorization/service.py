@@ -8,18 +8,18 @@ the commit, so a failed request never leaves a grant behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.authorization.backends import AuthorizationBackend, MemoryBackend
 from agyn.authorization.engine import Engine, InMemoryTupleStore, TupleKey
 from agyn.authorization.models import AuthorizationTuple
+from agyn.authorization.objects import CLUSTER
 from agyn.kit.db import after_commit
-from agyn.kit.errors import NotFound, PermissionDenied
+from agyn.kit.errors import PermissionDenied
 from agyn.kit.principal import Principal
 from agyn.settings import Settings
-
-CLUSTER = "cluster:global"
 
 
 class AuthorizationService:
@@ -64,11 +64,6 @@ class AuthorizationService:
     async def is_cluster_admin(self, principal: Principal) -> bool:
         return await self.check(principal, "admin", CLUSTER)
 
-    async def require_visible(self, principal: Principal, relation: str, obj: str, what: str) -> None:
-        """404 for a caller who may not even see `obj`: its existence is not revealed."""
-        if not await self.check(principal, relation, obj):
-            raise NotFound(f"{what} not found")
-
     async def require(self, principal: Principal, relation: str, obj: str, action: str) -> None:
         """403 for a caller who can see `obj` but may not do `action`."""
         if not await self.check(principal, relation, obj):
@@ -94,7 +89,7 @@ class AuthorizationService:
         if not writes and not deletes:
             return
         if self._store is None:
-            after_commit(session, lambda: self.backend.write(writes, deletes))
+            after_commit(session, lambda: self.backend.write(writes, deletes), what="authorization tuples")
             return
         for key in deletes:
             await session.execute(
@@ -108,7 +103,7 @@ class AuthorizationService:
             if await session.get(AuthorizationTuple, (key.object, key.relation, key.user)) is None:
                 session.add(AuthorizationTuple(user=key.user, relation=key.relation, object=key.object))
         await session.flush()
-        after_commit(session, lambda: self.backend.write(writes, deletes))
+        after_commit(session, lambda: self.backend.write(writes, deletes), what="authorization tuples")
 
     async def delete_object(self, session: AsyncSession, obj: str) -> None:
         """Remove every tuple whose object is `obj` (the object is being deleted)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from agyn.gateway.dependencies import PlatformDep
+from agyn.api.dependencies import PlatformDep
 from agyn.kit.errors import problem, problem_response
 
 router = APIRouter(tags=["health"])
@@ -20,13 +20,13 @@ async def readyz(platform: PlatformDep) -> dict[str, object] | Response:
     try:
         await platform.database.ping()
         checks["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 — any failure means not ready
+    except Exception as error:
         checks["database"] = f"unavailable: {type(error).__name__}"
     if platform.redis is not None:
         try:
             await platform.redis.ping()
             checks["broker"] = "ok"
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             checks["broker"] = f"unavailable: {type(error).__name__}"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ok", "checks": checks}

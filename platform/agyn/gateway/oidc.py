@@ -85,7 +85,8 @@ class OIDCVerifier:
     async def _refresh(self) -> None:
         try:
             if self._jwks_url is None:
-                discovery = await self._http.get(f"{str(self.settings.issuer).rstrip('/')}/.well-known/openid-configuration")
+                issuer = str(self.settings.issuer).rstrip('/')
+                discovery = await self._http.get(f"{issuer}/.well-known/openid-configuration")
                 discovery.raise_for_status()
                 self._jwks_url = discovery.json()["jwks_uri"]
             response = await self._http.get(str(self._jwks_url))

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.identity.models import Identity, OrgNickname
-from agyn.kit.errors import AlreadyExists, InvalidArgument
+from agyn.identity.nicknames import NICKNAME_MESSAGE, NICKNAME_PATTERN
+from agyn.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from agyn.kit.ids import uuid7
-from agyn.kit.principal import IdentityType
-
-NICKNAME_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
+from agyn.kit.principal import IdentityType, Principal
 
 
 def validate_nickname(nickname: str, field: str = "nickname") -> str:
     if not NICKNAME_PATTERN.fullmatch(nickname):
-        raise InvalidArgument.field(field, "use 1 to 32 characters from a-z, 0-9, '_' and '-'")
+        raise InvalidArgument.field(field, NICKNAME_MESSAGE)
     return nickname
 
 
@@ -36,14 +33,12 @@ class IdentityService:
         value = await session.scalar(select(Identity.type).where(Identity.id == identity_id))
         return IdentityType(value) if value else None
 
-    async def batch_get_types(
-        self, session: AsyncSession, identity_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, IdentityType]:
-        ids = list(set(identity_ids))
-        if not ids:
-            return {}
-        rows = await session.execute(select(Identity.id, Identity.type).where(Identity.id.in_(ids)))
-        return {row.id: IdentityType(row.type) for row in rows}
+    async def resolve_reference(self, session: AsyncSession, principal: Principal,
+                                identity_id: uuid.UUID) -> uuid.UUID | None:
+        """A reference to an identity: it must exist; identities belong to no one organization."""
+        if await self.get_type(session, identity_id) is None:
+            raise NotFound(f"identity {identity_id} not found")
+        return None
 
     async def unregister(self, session: AsyncSession, identity_id: uuid.UUID) -> None:
         await session.execute(delete(OrgNickname).where(OrgNickname.identity_id == identity_id))

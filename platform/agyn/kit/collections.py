@@ -5,16 +5,14 @@ events, tokens); the shared rules — authorization by scope, validation, refere
 immutability, encryption of sensitive fields, ETags — live here, once.
 """
 
-import inspect
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, Strict, StringConstraints, create_model
 from pydantic import Field as PydanticField
 from sqlalchemy import (
     JSON,
@@ -28,25 +26,23 @@ from sqlalchemy import (
     Uuid,
     and_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import mapped_column
 
+from agyn.kit.access import object_name
 from agyn.kit.db import RecordModel, utcnow
 from agyn.kit.durations import DurationError, normalise_duration
 from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from agyn.kit.http import IfMatch, ResourceRead, Schema, TransactionalRoute, check_if_match
+from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.ids import uuid7
-from agyn.kit.pagination import Page, PageRequest, page_request, paginate
+from agyn.kit.pagination import PageRequest, paginate
+from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
-from agyn.kit.resources import REGISTRY, Field, Kind, Resource
+from agyn.kit.resources import REGISTRY, Field, Kind, Resource, Scope
 
-if TYPE_CHECKING:
-    from agyn.container import Platform
-
-OWNER_AGENT = "owner_agent_id"
-MODELS: dict[str, type[RecordModel]] = {}
+MODELS: dict[str, Any] = {}
+"""Collection → its table's model, for the rules that follow references between collections."""
 
 # --- tables ----------------------------------------------------------------------------------------
 
@@ -73,8 +69,9 @@ def _column(resource: Resource, field: Field) -> Any:
     return mapped_column(column_type, nullable=nullable)
 
 
-def build_model(resource: Resource) -> type[RecordModel]:
-    """The SQLAlchemy model of a table-backed resource, derived from its declaration."""
+def build_model(resource: Resource) -> Any:
+    """The SQLAlchemy model of a table-backed resource, derived from its declaration (a `RecordModel`
+    whose columns are known only at run time, hence `Any` to the type checker)."""
     attributes: dict[str, Any] = {
         "__tablename__": resource.table_name,
         "__table_args__": tuple(UniqueConstraint(*names) for names in resource.unique_together),
@@ -83,9 +80,11 @@ def build_model(resource: Resource) -> type[RecordModel]:
     for field in resource.fields:
         if not field.once:
             attributes[field.name] = _column(resource, field)
-    if resource.owner == "agent":
-        attributes[OWNER_AGENT] = mapped_column(Uuid, ForeignKey("agents.id", ondelete="CASCADE"), index=True,
-                                                nullable=False)
+    scope = resource.scope
+    if scope is not None and scope.derived:
+        attributes[scope.column] = mapped_column(
+            Uuid, ForeignKey(f"{scope.collection.replace('-', '_')}.id", ondelete="CASCADE"), index=True,
+            nullable=False)
     model = type(f"{resource.title}Record", (RecordModel,), attributes)
     MODELS[resource.collection] = model
     return model
@@ -111,7 +110,7 @@ def _duration(value: str) -> str:
         raise ValueError(str(error)) from None
 
 
-def _python_type(resource: Resource, field: Field, *, output: bool) -> Any:
+def python_type(resource: Resource, field: Field, *, output: bool) -> Any:
     if field.kind == Kind.string:
         constraints = StringConstraints(min_length=field.min_length, max_length=field.max_length)
         if output:
@@ -132,7 +131,7 @@ def _python_type(resource: Resource, field: Field, *, output: bool) -> Any:
         return str if output else Annotated[str, Strict(), AfterValidator(_duration)]
     if field.kind == Kind.string_list:
         if field.choices and not output:
-            return list[Literal[field.choices]]  # type: ignore[valid-type]
+            return list[Literal[field.choices]]  # type: ignore[name-defined]  # choices known at run time
         return list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]]
     if field.kind == Kind.string_map:
         return dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Annotated[str, Strict()]]
@@ -146,20 +145,22 @@ def _nested_model(resource: Resource, field: Field, *, output: bool) -> type[Bas
         sub.name: _schema_field(resource, sub, output=output, optional=not sub.required)
         for sub in field.fields if not (output and sub.sensitive)
     }
-    base = ReadBase if output else Schema
+    base = ReadSchema if output else Schema
     name = f"{resource.title}{field.name.title().replace('_', '')}{'' if output else 'Input'}"
-    return create_model(name, __base__=base, **sub_fields)
+    return derived_model(name, base, None, sub_fields)
 
 
 def _schema_field(resource: Resource, field: Field, *, output: bool, optional: bool) -> tuple[Any, Any]:
-    python_type = _python_type(resource, field, output=output)
+    field_type = python_type(resource, field, output=output)
     description = f"{field.description} Write-only: never returned." if field.sensitive else field.description
     info = PydanticField(default=None if optional else ..., description=description)
-    return (python_type | None, info) if optional else (python_type, info)
+    return (field_type | None, info) if optional else (field_type, info)
 
 
-class ReadBase(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+def derived_model(name: str, base: type[BaseModel], doc: str | None, fields: dict[str, Any]) -> type[BaseModel]:
+    """A pydantic model built from declarations (fields are only known at run time)."""
+    model: type[BaseModel] = create_model(name, __base__=base, __doc__=doc, **fields)
+    return model
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,12 @@ def build_schemas(resource: Resource) -> Schemas:
     """Create (required inputs required), Update (every input optional), Read (no secrets),
     Created (Read plus the values shown once)."""
     title = resource.title
-    create = create_model(
-        f"{title}Create", __base__=Schema, __doc__=f"Create: {resource.description}",
-        **{f.name: _schema_field(resource, f, output=False, optional=not f.required) for f in resource.input_fields})
-    update = create_model(
-        f"{title}Update", __base__=Schema, __doc__=f"Update (send only what changes): {resource.description}",
-        **{f.name: _schema_field(resource, f, output=False, optional=True) for f in resource.input_fields})
+    create = derived_model(
+        f"{title}Create", Schema, f"Create: {resource.description}",
+        {f.name: _schema_field(resource, f, output=False, optional=not f.required) for f in resource.input_fields})
+    update = derived_model(
+        f"{title}Update", Schema, f"Update (send only what changes): {resource.description}",
+        {f.name: _schema_field(resource, f, output=False, optional=True) for f in resource.input_fields})
     id_type: Any = uuid.UUID if resource.id_kind == "uuid" else str
     timestamps: dict[str, Any] = {}
     if resource.id_kind == "composite":  # a relationship (an authorization tuple) records no timestamps
@@ -188,11 +189,11 @@ def build_schemas(resource: Resource) -> Schemas:
                       for name in ("created_at", "updated_at")}
     read_fields = {f.name: _schema_field(resource, f, output=True, optional=not f.required or f.computed)
                    for f in resource.fields if f.readable}
-    read = create_model(title, __base__=ResourceRead, __doc__=resource.description,
-                        id=(id_type, ...), **timestamps, **read_fields)
-    created = create_model(
-        f"{title}Created", __base__=read, __doc__=f"{resource.description} Values shown only once are included.",
-        **{f.name: (str, PydanticField(description=f.description)) for f in resource.fields if f.once})
+    read = derived_model(title, ResourceRead, resource.description,
+                         {"id": (id_type, ...), **timestamps, **read_fields})
+    created = derived_model(
+        f"{title}Created", read, f"{resource.description} Values shown only once are included.",
+        {f.name: (str, PydanticField(description=f.description)) for f in resource.fields if f.once})
     return Schemas(create, update, read, created)
 
 
@@ -217,10 +218,6 @@ def value_aad(resource: Resource, record_id: uuid.UUID, path: str) -> bytes:
     return f"{resource.table_name}:{record_id}:{path}".encode()
 
 
-def _org_object(organization_id: uuid.UUID) -> str:
-    return f"organization:{organization_id}"
-
-
 async def ensure_unreferenced(session: AsyncSession, collection: str, object_id: uuid.UUID, what: str) -> None:
     """Refuse to delete an object that another resource still refers to (restrict references)."""
     for referrer, field in REGISTRY.referrers(collection):
@@ -234,16 +231,29 @@ async def ensure_unreferenced(session: AsyncSession, collection: str, object_id:
                 f"{referrer.name} or point it elsewhere first")
 
 
+async def resolve_reference(platform: Platform, session: AsyncSession, principal: Principal, field: Field,
+                            target_id: uuid.UUID) -> uuid.UUID | None:
+    """Check that the object a reference field names exists and is visible; return its organization."""
+    target = platform.references[str(field.references)]
+    try:
+        return await target.resolve_reference(session, principal, target_id)
+    except NotFound:
+        singular = str(field.references).rstrip("s").replace("-", " ")
+        raise InvalidArgument.field(field.name, f"no {singular} {target_id} exists, or you cannot see it") \
+            from None
+
+
 class CollectionService:
     """CRUD of one table-backed resource with the shared rules; hooks for the particular ones.
 
-    Subclasses name their `resource` and `model`.
+    Subclasses name their `resource`, `model` and `schemas`.
     """
 
     resource: Resource
     model: type[RecordModel]
+    schemas: Schemas
 
-    def __init__(self, platform: "Platform") -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.authz = platform.authz
 
@@ -263,27 +273,30 @@ class CollectionService:
     async def visible(self, session: AsyncSession, principal: Principal, statement: Select[Any]) -> Select[Any]:
         if await self.authz.is_cluster_admin(principal):
             return statement
-        object_type, column = ("agent", OWNER_AGENT) if self.resource.owner == "agent" else \
-            ("organization", "organization_id")
-        ids = await self.related_ids(principal, self.read_relation, object_type)
-        return statement.where(getattr(self.model, column).in_(ids))
+        scope = self._scope
+        ids = await self.related_ids(principal, scope.read_relation, scope.object_type)
+        return statement.where(getattr(self.model, scope.column).in_(ids))
 
     async def related_ids(self, principal: Principal, relation: str, object_type: str) -> list[uuid.UUID]:
         """The ids of every `object_type` on which the caller holds `relation` (for list filters)."""
         return [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, relation, object_type)]
 
     @property
+    def _scope(self) -> Scope:
+        if self.resource.scope is None:
+            raise NotImplementedError(f"{type(self).__name__} states its own authorization rules")
+        return self.resource.scope
+
+    @property
     def read_relation(self) -> str:
-        return "can_read_config" if self.resource.owner == "agent" else "can_view"
+        return self._scope.read_relation
 
     @property
     def write_relation(self) -> str:
-        return "can_edit_config" if self.resource.owner == "agent" else "can_manage_organization"
+        return self._scope.write_relation
 
     def _anchor_object(self, values: dict[str, Any]) -> str:
-        if self.resource.owner == "agent":
-            return f"agent:{values[OWNER_AGENT]}"
-        return _org_object(values["organization_id"])
+        return object_name(self._scope.object_type, values[self._scope.column])
 
     # --- lifecycle hooks (override) -------------------------------------------------------------
 
@@ -320,8 +333,8 @@ class CollectionService:
         self.validate_values(values)
         await self._check_references(session, principal, values)
         record = self.model(id=uuid7())
-        if self.resource.owner == "agent":
-            values[OWNER_AGENT] = await self._owner_agent(session, values)
+        if self.resource.scope is not None and self.resource.scope.derived:
+            values[self.resource.scope.column] = await self._scope_owner(session, values)
         await self.authorize_create(session, principal, values)
         await self._ensure_unique(session, values, None)
         self._assign(record, values)
@@ -337,6 +350,10 @@ class CollectionService:
         if record is None or not await self.can_read(session, principal, record):
             raise NotFound(f"{self.resource.name} {object_id} not found")
         return record
+
+    async def resolve_reference(self, session: AsyncSession, principal: Principal,
+                                object_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.organization_of(session, await self.get(session, principal, object_id))
 
     async def list(self, session: AsyncSession, principal: Principal, page: PageRequest,
                    filters: dict[str, Any]) -> tuple[list[Any], str | None]:
@@ -403,8 +420,8 @@ class CollectionService:
     def values_of(self, record: Any) -> dict[str, Any]:
         """The record's stored values (sensitive ones still encrypted)."""
         names = [f.name for f in self.resource.fields if not f.once]
-        if self.resource.owner == "agent":
-            names.append(OWNER_AGENT)
+        if self.resource.scope is not None and self.resource.scope.derived:
+            names.append(self.resource.scope.column)
         return {name: getattr(record, name) for name in names}
 
     async def present(self, session: AsyncSession, principal: Principal,
@@ -462,8 +479,10 @@ class CollectionService:
 
     def _assign(self, record: Any, values: dict[str, Any]) -> None:
         cipher = None
+        derived = self.resource.scope.column if self.resource.scope is not None and self.resource.scope.derived \
+            else None
         for name, value in values.items():
-            if name == OWNER_AGENT:
+            if name == derived:
                 setattr(record, name, value)
                 continue
             field = self.resource.field(name)
@@ -514,7 +533,7 @@ class CollectionService:
             target_id = values.get(field.name)
             if target_id is None:
                 continue
-            organization_id = await self.platform.resolve_reference(session, principal, field, target_id)
+            organization_id = await resolve_reference(self.platform, session, principal, field, target_id)
             if organization_id is not None and field.same_organization:
                 organizations[field.name] = organization_id
         if len(set(organizations.values())) > 1:
@@ -523,29 +542,37 @@ class CollectionService:
             raise InvalidArgument.field(other, f"{other} and {first} belong to different organizations")
 
     async def organization_of(self, session: AsyncSession, record: Any) -> uuid.UUID | None:
-        """The org a record belongs to: its own organization_id, or its agent's."""
+        """The org a record belongs to: its own organization_id, or its scope owner's."""
         if hasattr(record, "organization_id"):
-            return record.organization_id
-        if hasattr(record, OWNER_AGENT):
-            agents = MODELS["agents"]
-            return await session.scalar(select(agents.organization_id).where(agents.id == getattr(record, OWNER_AGENT)))
+            organization_id: uuid.UUID | None = record.organization_id
+            return organization_id
+        scope = self.resource.scope
+        if scope is not None and scope.derived:
+            owners = MODELS[scope.collection]
+            owner_id = getattr(record, scope.column)
+            found: uuid.UUID | None = await session.scalar(
+                select(owners.organization_id).where(owners.id == owner_id))
+            return found
         return None
 
-    async def _owner_agent(self, session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
-        """The agent whose configuration this sub-resource is part of, via whichever target is set."""
+    async def _scope_owner(self, session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
+        """The object this one is part of (e.g. the agent a configuration item configures), found
+        through whichever cascading reference is set."""
+        scope = self._scope
         for field in self.resource.references:
             target_id = values.get(field.name)
             if target_id is None or field.on_delete != "cascade":
                 continue
-            if field.references == "agents":
-                return target_id
-            target_model = MODELS.get(field.references)
-            if target_model is not None and hasattr(target_model, OWNER_AGENT):
-                owner = await session.scalar(select(getattr(target_model, OWNER_AGENT))
+            if field.references == scope.collection:
+                owner_id: uuid.UUID = target_id
+                return owner_id
+            target_model = MODELS.get(str(field.references))
+            if target_model is not None and hasattr(target_model, scope.column):
+                owner = await session.scalar(select(getattr(target_model, scope.column))
                                              .where(target_model.id == target_id))
                 if owner is not None:
-                    return owner
-        raise InvalidArgument(f"a {self.resource.name} must belong to an agent")
+                    return owner  # type: ignore[no-any-return]
+        raise InvalidArgument(f"a {self.resource.name} must belong to a {scope.object_type}")
 
     async def _ensure_unique(self, session: AsyncSession, values: dict[str, Any],
                              exclude: uuid.UUID | None) -> None:
@@ -561,96 +588,3 @@ class CollectionService:
                 where = f" in this {scope.removesuffix('_id')}" if scope else ""
                 shown = repr(value) if isinstance(value, str) else value
                 raise AlreadyExists(f"a {self.resource.name} with {label} {shown} already exists{where}")
-
-    async def touch_agent(self, session: AsyncSession, agent_id: uuid.UUID) -> None:
-        """A sub-resource changed: the agent's configuration is newer (for the orchestrator)."""
-        agents = MODELS["agents"]
-        await session.execute(update(agents).where(agents.id == agent_id).values(updated_at=utcnow())
-                              .execution_options(synchronize_session=False))
-        self.platform.events.publish_after_commit(session, "agent.updated", "agents", agent_id=str(agent_id))
-
-
-# --- router ----------------------------------------------------------------------------------------
-
-
-def _filters_dependency(resource: Resource) -> Callable[..., dict[str, Any]]:
-    parameters = [
-        inspect.Parameter(
-            field.name, inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[_python_type(resource, field, output=True) | None,
-                                 Query(description=f"Only those with this {field.name}.")],
-            default=None)
-        for field in resource.filters
-    ]
-
-    async def filters(**values: Any) -> dict[str, Any]:
-        return values
-
-    filters.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    return filters
-
-
-def collection_router(resource: Resource, schemas: Schemas) -> APIRouter:
-    """POST/GET/GET/PATCH/DELETE for one collection, typed by its schemas."""
-    from agyn.gateway.dependencies import PlatformDep, PrincipalDep, SessionDep
-
-    def service_of(platform: "Platform") -> CollectionService:
-        return platform.collections[resource.collection]
-
-    router = APIRouter(prefix=resource.path, tags=[resource.collection], route_class=TransactionalRoute)
-    Create, Update, Read, Created = schemas.create, schemas.update, schemas.read, schemas.created
-    Filters = Annotated[dict[str, Any], Depends(_filters_dependency(resource))]
-    PageDep = Annotated[PageRequest, Depends(page_request)]
-    name = resource.name.replace("_", " ")
-
-    @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created, summary=f"Create a {name}",
-                 operation_id=f"create_{resource.name}")
-    async def create(data: Create, principal: PrincipalDep, platform: PlatformDep,  # type: ignore[valid-type]
-                     session: SessionDep, response: Response) -> Any:
-        service = service_of(platform)
-        record, once = await service.create(session, principal, data)
-        response.headers["ETag"] = record.etag
-        [body] = await service.present(session, principal, [record])
-        return {**body, **once}
-
-    @router.get("", response_model=Page[Read], summary=f"List {resource.collection.replace('-', ' ')}",  # type: ignore[valid-type]
-                operation_id=f"list_{resource.name}")
-    async def list_(principal: PrincipalDep, platform: PlatformDep, session: SessionDep, page: PageDep,
-                    filters: Filters) -> Any:
-        service = service_of(platform)
-        items, next_token = await service.list(session, principal, page, filters)
-        return {"items": await service.present(session, principal, items), "next_page_token": next_token}
-
-    @router.get("/{object_id}", response_model=Read, summary=f"Get a {name}", operation_id=f"get_{resource.name}")
-    async def get(object_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
-                  response: Response) -> Any:
-        service = service_of(platform)
-        record = await service.get(session, principal, object_id)
-        response.headers["ETag"] = record.etag
-        [body] = await service.present(session, principal, [record])
-        return body
-
-    @router.patch("/{object_id}", response_model=Read, summary=f"Update a {name}",
-                  operation_id=f"update_{resource.name}")
-    async def patch(object_id: uuid.UUID, data: Update, principal: PrincipalDep,  # type: ignore[valid-type]
-                    platform: PlatformDep, session: SessionDep, response: Response, if_match: IfMatch = None) -> Any:
-        service = service_of(platform)
-        record = await service.get(session, principal, object_id)
-        check_if_match(if_match, record.etag)
-        record = await service.update(session, principal, record, data)
-        response.headers["ETag"] = record.etag
-        [body] = await service.present(session, principal, [record])
-        return body
-
-    @router.delete("/{object_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {name}",
-                   operation_id=f"delete_{resource.name}")
-    async def delete(object_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
-                     if_match: IfMatch = None) -> Response:
-        service = service_of(platform)
-        record = await service.get(session, principal, object_id)
-        check_if_match(if_match, record.etag)
-        await service.delete(session, principal, record)
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-    return router
-

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import JSON, DateTime, Integer, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from agyn.kit.ids import uuid7
+
+log = logging.getLogger("agyn.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,7 +102,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **engine_args)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.after_commit_failures = Counter(
+            "agyn_after_commit_failures", "After-commit work (events, OpenFGA tuple writes) that failed.",
+            ["kind"], registry=None)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False,
+                                               info={FAILURES: self.after_commit_failures})
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -123,15 +137,41 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 AfterCommit = Callable[[], Awaitable[None]]
+AFTER_COMMIT = "after_commit"
+FAILURES = "after_commit_failures"
 
 
-def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
-    """Run `hook` once this session's transaction has committed (events, cache updates)."""
-    session.info.setdefault("after_commit", []).append(hook)
+@dataclass(frozen=True)
+class _Hook:
+    run: AfterCommit
+    what: str
+    event_id: str | None
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit, *, what: str, event_id: str | None = None) -> None:
+    """Run `hook` once this session's transaction has committed (events, tuples for OpenFGA, caches).
+
+    `what` (and the event id, for an event) name the work in the log if it fails.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(_Hook(hook, what, event_id))
+
+
+def discard_after_commit(session: AsyncSession) -> None:
+    """Forget the work staged for a transaction that will not commit."""
+    session.info.pop(AFTER_COMMIT, None)
 
 
 async def commit(session: AsyncSession) -> None:
+    """Commit, then run the after-commit work. Each piece runs alone: one that fails is logged and
+    counted, never stops the others, and never turns the committed write into an error."""
     await session.commit()
-    hooks: list[AfterCommit] = session.info.pop("after_commit", [])
+    hooks: list[_Hook] = session.info.pop(AFTER_COMMIT, [])
     for hook in hooks:
-        await hook()
+        try:
+            await hook.run()
+        except Exception:
+            log.exception("after-commit work failed; the write itself is committed",
+                          extra={"after_commit": hook.what, "event_id": hook.event_id})
+            failures: Counter | None = session.info.get(FAILURES)
+            if failures is not None:
+                failures.labels(hook.what.split(" ", 1)[0]).inc()

@@ -91,10 +91,6 @@ class PayloadTooLarge(ProblemError):
     status, code, title = 413, "resource_exhausted", "Payload too large"
 
 
-def not_found(kind: str, identifier: object) -> NotFound:
-    return NotFound(f"{kind} {identifier} not found")
-
-
 def problem(
     status: int,
     code: str,

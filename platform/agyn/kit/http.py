@@ -1,4 +1,4 @@
-"""HTTP conventions shared by every router (SPEC §5).
+"""HTTP conventions shared by every router (see docs/architecture.md, "How a request flows").
 
 `TransactionalRoute` is the unit of work: a request's writes commit together after the endpoint
 succeeded and before the response leaves, or not at all. It also applies `Idempotency-Key`, inside
@@ -21,8 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agyn.kit.crypto import Cipher
-from agyn.kit.db import Base, Database, commit, utcnow
-from agyn.kit.errors import InvalidArgument, PreconditionFailed, UnprocessableIdempotencyKey
+from agyn.kit.db import Base, commit, discard_after_commit, utcnow
+from agyn.kit.errors import (
+    InvalidArgument,
+    PreconditionFailed,
+    UnprocessableIdempotencyKey,
+)
+from agyn.kit.platform import platform_of
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -95,8 +100,7 @@ def request_session(request: Request) -> AsyncSession:
     """The request's session, opened on first use; `TransactionalRoute` commits or discards it."""
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
-        database: Database = request.app.state.platform.database
-        session = database.sessionmaker()
+        session = platform_of(request).database.sessionmaker()
         request.state.db_session = session
     return session
 
@@ -140,11 +144,12 @@ async def _idempotent(
     if not 1 <= len(key) <= 255:
         raise InvalidArgument.field("Idempotency-Key", "must be 1 to 255 characters")
     scope = _idempotency_scope(request, key)
-    cipher: Cipher = request.app.state.platform.require_cipher()
+    cipher = platform_of(request).require_cipher()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     session = request_session(request)
+    clock = platform_of(request).clock
     record = await session.get(IdempotencyRecord, scope)
-    if record is not None and record.created_at < utcnow() - IDEMPOTENCY_TTL:
+    if record is not None and record.created_at < clock.now() - IDEMPOTENCY_TTL:
         await session.delete(record)
         await session.flush()
         record = None
@@ -161,6 +166,7 @@ async def _idempotent(
                     media_type=response.media_type,
                     body=cipher.encrypt(bytes(response.body).decode(), scope.encode()),
                     etag=response.headers.get("etag"),
+                    created_at=clock.now(),
                 )
             )
             await session.flush()  # collides with (or waits for) a concurrent first request's record
@@ -183,7 +189,7 @@ async def _replay_concurrent(session: AsyncSession, scope: str, request_hash: st
     already exists) and gets the first response; otherwise the failure stands.
     """
     await session.rollback()
-    session.info.pop("after_commit", None)
+    discard_after_commit(session)
     record = await session.get(IdempotencyRecord, scope)
     return _replay(record, request_hash, cipher) if record is not None else None
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class IdentityType(StrEnum):
@@ -24,4 +27,12 @@ class Principal:
     @property
     def subject(self) -> str:
         """The principal as an authorization-model user (`identity:<id>`)."""
-        return f"identity:{self.identity_id}"
+        return f"identity:{self.identity_id}"  # authorization.objects.identity, which the kit cannot import
+
+
+class Authenticator(Protocol):
+    """Turns a bearer credential into a principal; the users module provides it."""
+
+    async def authenticate(self, session: AsyncSession, credential: str) -> Principal:
+        """The caller behind `credential`; raises `Unauthenticated` when there is none."""
+        ...

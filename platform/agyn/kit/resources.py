@@ -9,7 +9,7 @@ are the Terraform provider's schemas and the CDK's classes. Nothing else declare
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -138,6 +138,27 @@ def organization_id(description: str = "The organization that owns it.", **optio
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Whose an object is, for authorization: callers read and write it through relations on the
+    object that `column` names (its organization, or the agent whose configuration it is part of).
+
+    A `derived` column is not a declared field: the platform finds its value through the resource's
+    cascading references and keeps it in the row.
+    """
+
+    object_type: str
+    collection: str
+    column: str
+    read_relation: str
+    write_relation: str
+    derived: bool = False
+
+
+ORGANIZATION_SCOPE = Scope("organization", "organizations", "organization_id", read_relation="can_view",
+                           write_relation="can_manage_organization")
+
+
+@dataclass(frozen=True)
 class DataSource:
     """A Terraform data source reading one object of the resource by these lookup fields."""
 
@@ -159,7 +180,8 @@ class Resource:
     import_id: tuple[str, ...] = ("id",)
     data_source: DataSource | None = None
     storage: Literal["table", "custom"] = "table"
-    owner: Literal["organization", "agent", "custom"] = "organization"
+    scope: Scope | None = ORGANIZATION_SCOPE
+    """None: the module's service states its own rules."""
     id_kind: Literal["uuid", "composite"] = "uuid"
 
     @property
@@ -199,9 +221,6 @@ class Resource:
     @property
     def fully_immutable(self) -> bool:
         return all(f.immutable for f in self.input_fields)
-
-    def with_fields(self, *extra: Field) -> Resource:
-        return replace(self, fields=self.fields + extra)
 
 
 @dataclass

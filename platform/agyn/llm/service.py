@@ -10,12 +10,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agyn.authorization import objects
+from agyn.authorization.collections import TupleCollectionService
 from agyn.authorization.engine import TupleKey
 from agyn.kit.collections import CollectionService
 from agyn.kit.errors import InvalidArgument, NotFound
 from agyn.kit.principal import Principal
 from agyn.llm.models import LLMProvider, Model
 from agyn.llm.resources import LLM_PROVIDER, MODEL
+from agyn.llm.schemas import LLMProviderSchemas, ModelSchemas
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 RESERVED_HEADERS = {"host", "content-length", "content-type", "connection", "transfer-encoding", "upgrade",
@@ -40,6 +43,7 @@ def validate_custom_headers(headers: dict[str, str]) -> None:
 class LLMProvidersService(CollectionService):
     resource = LLM_PROVIDER
     model = LLMProvider
+    schemas = LLMProviderSchemas
 
     def validate_values(self, values: dict[str, Any]) -> None:
         method = values.get("auth_method")
@@ -69,19 +73,20 @@ class ResolvedModel:
     headers: dict[str, str]
 
 
-class ModelsService(CollectionService):
+class ModelsService(TupleCollectionService):
     resource = MODEL
     model = Model
+    schemas = ModelSchemas
 
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
         await self.authz.write(session, [self._org_tuple(record)])
         return {}
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.authz.delete_object(session, f"model:{record.id}")
+        await self.authz.delete_object(session, objects.model(record.id))
 
     def _org_tuple(self, record: Any) -> TupleKey:
-        return TupleKey(f"organization:{record.organization_id}", "org", f"model:{record.id}")
+        return TupleKey(objects.organization(record.organization_id), "org", objects.model(record.id))
 
     async def resolve(self, session: AsyncSession, organization_id: uuid.UUID | None,
                       model: str) -> ResolvedModel:
@@ -100,7 +105,7 @@ class ModelsService(CollectionService):
             raise NotFound(f"model {model} not found" if not row else
                            f"model name {model} is ambiguous; use its id or the organization's model")
         found, provider = row[0]
-        providers = self.platform.collections["llm-providers"]
+        providers = self.platform.get(LLMProvidersService)
         return ResolvedModel(
             model_id=found.id, organization_id=found.organization_id, name=found.name,
             remote_name=found.remote_name, endpoint=provider.endpoint, protocol=provider.protocol,
@@ -108,4 +113,3 @@ class ModelsService(CollectionService):
             headers=providers.decrypt(provider, "headers") or {})
 
 
-SERVICES = [LLMProvidersService, ModelsService]

@@ -66,3 +66,15 @@ async def new_revision(message: str) -> Path:
     target = versions / f"{number}_{slug}.py"
     generated.rename(target)
     return target
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+async def check_schema(database: Database) -> None:
+    """A server database must already be at the code's schema: `agyn db upgrade` migrates it."""
+    current, head = await current_revision(database), head_revision()
+    if current != head:
+        state = f"is at {current}" if current else "is empty"
+        raise SchemaOutOfDate(f"the database schema {state}, the code needs {head}: run `agyn db upgrade`")

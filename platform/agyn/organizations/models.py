@@ -6,12 +6,13 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agyn.kit.db import RecordModel
+from agyn.organizations.resources import ORGANIZATION
 
 
 class Organization(RecordModel):
     __tablename__ = "organizations"
 
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(ORGANIZATION.field("name").max_length), unique=True)
     is_system: Mapped[bool] = mapped_column(default=False)
 
 

@@ -1,6 +1,16 @@
 """Organizations and memberships in the registry (their storage and endpoints are this module's own)."""
 
-from agyn.kit.resources import REGISTRY, DataSource, Field, Kind, Resource, enum, organization_id, reference, string
+from agyn.kit.resources import (
+    REGISTRY,
+    DataSource,
+    Field,
+    Kind,
+    Resource,
+    enum,
+    organization_id,
+    reference,
+    string,
+)
 
 ORGANIZATION = REGISTRY.register(Resource(
     name="organization",
@@ -10,7 +20,7 @@ ORGANIZATION = REGISTRY.register(Resource(
         string("name", "Unique name of the organization.", required=True, min_length=1, max_length=100),
     ),
     storage="custom",
-    owner="custom",
+    scope=None,
     data_source=DataSource(lookup=(), optional_lookup=("id", "name")),
 ))
 
@@ -28,5 +38,5 @@ MEMBERSHIP = REGISTRY.register(Resource(
               choices=("pending", "active"), filterable=True),
     ),
     storage="custom",
-    owner="custom",
+    scope=None,
 ))

@@ -6,8 +6,11 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints
 
 from agyn.kit.http import ResourceRead, Schema
+from agyn.organizations.resources import ORGANIZATION
 
-OrgName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+_NAME = ORGANIZATION.field("name")
+OrgName = Annotated[str, StringConstraints(min_length=_NAME.min_length, max_length=_NAME.max_length,
+                                           strip_whitespace=True)]
 MembershipRole = Literal["owner", "member"]
 MembershipStatus = Literal["pending", "active"]
 

@@ -7,30 +7,39 @@ org never loses its last owner through the API.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agyn.authorization import objects
 from agyn.authorization.engine import TupleKey
-from agyn.authorization.service import CLUSTER, AuthorizationService
+from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
 from agyn.kit.collections import ensure_unreferenced
 from agyn.kit.db import utcnow
-from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from agyn.kit.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from agyn.kit.pagination import PageRequest, paginate
 from agyn.kit.principal import IdentityType, Principal
 from agyn.organizations.models import Membership, Organization
-from agyn.organizations.schemas import MembershipCreate, OrganizationCreate, OrganizationUpdate
+from agyn.organizations.schemas import (
+    MembershipCreate,
+    OrganizationCreate,
+    OrganizationUpdate,
+)
 from agyn.users.service import UsersService
 
 
-def org_object(organization_id: uuid.UUID) -> str:
-    return f"organization:{organization_id}"
-
-
 def role_tuple(membership: Membership) -> TupleKey:
-    return TupleKey(f"identity:{membership.identity_id}", membership.role, org_object(membership.organization_id))
+    return TupleKey(objects.identity(membership.identity_id), membership.role,
+                    objects.organization(membership.organization_id))
 
 
 class OrganizationsService:
@@ -49,20 +58,27 @@ class OrganizationsService:
         organization = Organization(name=data.name, is_system=is_system)
         session.add(organization)
         await session.flush()
-        await self.authz.write(session, [TupleKey(CLUSTER, "cluster", org_object(organization.id))])
+        await self.authz.write(session, [TupleKey(objects.CLUSTER, "cluster", objects.organization(organization.id))])
         await self._activate(session, Membership(organization_id=organization.id, identity_id=principal.identity_id,
                                                  role="owner", status="active"))
         return organization
 
     async def get(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID) -> Organization:
         organization = await session.get(Organization, organization_id)
-        if organization is None or not await self.authz.check(principal, "can_view", org_object(organization_id)):
+        visible = await self.authz.check(principal, "can_view", objects.organization(organization_id))
+        if organization is None or not visible:
             raise NotFound(f"organization {organization_id} not found")
         return organization
 
+    async def resolve_reference(self, session: AsyncSession, principal: Principal,
+                                organization_id: uuid.UUID) -> uuid.UUID:
+        """A reference to an organization: visible to the caller; it is its own organization."""
+        await self.get(session, principal, organization_id)
+        return organization_id
+
     async def list(
         self, session: AsyncSession, principal: Principal, page: PageRequest, name: str | None = None
-    ) -> tuple[list[Organization], str | None]:
+    ) -> tuple[builtins.list[Organization], str | None]:
         statement = select(Organization)
         if not await self.authz.is_cluster_admin(principal):
             visible = await self.authz.list_object_ids(principal, "can_view", "organization")
@@ -74,7 +90,7 @@ class OrganizationsService:
     async def update(
         self, session: AsyncSession, principal: Principal, organization: Organization, data: OrganizationUpdate
     ) -> Organization:
-        await self.authz.require(principal, "can_manage_organization", org_object(organization.id),
+        await self.authz.require(principal, "can_manage_organization", objects.organization(organization.id),
                                  "change this organization")
         if data.name is not None and data.name != organization.name:
             await self._ensure_name_free(session, data.name)
@@ -84,12 +100,12 @@ class OrganizationsService:
         return organization
 
     async def delete(self, session: AsyncSession, principal: Principal, organization: Organization) -> None:
-        await self.authz.require(principal, "can_manage_organization", org_object(organization.id),
+        await self.authz.require(principal, "can_manage_organization", objects.organization(organization.id),
                                  "delete this organization")
         if organization.is_system:
             raise FailedPrecondition("the system organization cannot be deleted")
         await ensure_unreferenced(session, "organizations", organization.id, f"organization {organization.name}")
-        await self.authz.delete_object(session, org_object(organization.id))
+        await self.authz.delete_object(session, objects.organization(organization.id))
         await self.identity.remove_organization(session, organization.id)
         await session.delete(organization)
         await session.flush()
@@ -105,7 +121,7 @@ class OrganizationsService:
     ) -> Membership:
         """Cluster admins add members directly; owners invite (pending until accepted)."""
         organization = await self.get(session, principal, data.organization_id)
-        org = org_object(organization.id)
+        org = objects.organization(organization.id)
         if await self.authz.check(principal, "can_add_member", org):
             status = "active"
         elif await self.authz.check(principal, "can_invite", org):
@@ -139,7 +155,7 @@ class OrganizationsService:
         membership = await session.get(Membership, membership_id)
         if membership is None or not (
             membership.identity_id == principal.identity_id
-            or await self.authz.check(principal, "can_view", org_object(membership.organization_id))
+            or await self.authz.check(principal, "can_view", objects.organization(membership.organization_id))
         ):
             raise NotFound(f"membership {membership_id} not found")
         return membership
@@ -152,7 +168,7 @@ class OrganizationsService:
         organization_id: uuid.UUID | None = None,
         identity_id: uuid.UUID | None = None,
         status: str | None = None,
-    ) -> tuple[list[Membership], str | None]:
+    ) -> tuple[builtins.list[Membership], str | None]:
         statement = select(Membership)
         if not await self.authz.is_cluster_admin(principal):
             visible = [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, "can_view", "organization")]
@@ -169,7 +185,7 @@ class OrganizationsService:
     async def update_membership_role(
         self, session: AsyncSession, principal: Principal, membership: Membership, role: str
     ) -> Membership:
-        await self.authz.require(principal, "can_manage_members", org_object(membership.organization_id),
+        await self.authz.require(principal, "can_manage_members", objects.organization(membership.organization_id),
                                  "change roles in this organization")
         if role == membership.role:
             return membership
@@ -188,7 +204,7 @@ class OrganizationsService:
     async def delete_membership(self, session: AsyncSession, principal: Principal, membership: Membership) -> None:
         """Owners remove members; anyone may leave; the last owner stays."""
         if membership.identity_id != principal.identity_id:
-            await self.authz.require(principal, "can_manage_members", org_object(membership.organization_id),
+            await self.authz.require(principal, "can_manage_members", objects.organization(membership.organization_id),
                                      "remove members of this organization")
         if membership.role == "owner" and membership.status == "active":
             await self._ensure_other_owner(session, membership)
@@ -198,9 +214,9 @@ class OrganizationsService:
         await session.delete(membership)
         await session.flush()
 
-    async def _agent_roles_in(self, membership: Membership) -> list[TupleKey]:
+    async def _agent_roles_in(self, membership: Membership) -> builtins.list[TupleKey]:
         """The leaving member's roles on the org's agents: they end with the membership."""
-        subject, org = f"identity:{membership.identity_id}", org_object(membership.organization_id)
+        subject, org = objects.identity(membership.identity_id), objects.organization(membership.organization_id)
         grants = await self.authz.read(user=subject, obj="agent:")
         in_org: dict[str, bool] = {}
         for grant in grants:

@@ -1,6 +1,14 @@
 """Runners, as declared once for the API, Terraform and the CDK."""
 
-from agyn.kit.resources import REGISTRY, DataSource, Resource, organization_id, string, string_list, string_map
+from agyn.kit.resources import (
+    REGISTRY,
+    DataSource,
+    Resource,
+    organization_id,
+    string,
+    string_list,
+    string_map,
+)
 
 RUNNER = REGISTRY.register(Resource(
     name="runner",
@@ -20,6 +28,5 @@ RUNNER = REGISTRY.register(Resource(
                computed=True, sensitive=True, once=True),
     ),
     unique_together=(("organization_id", "name"),),
-    owner="custom",
     data_source=DataSource(lookup=("name",), optional_lookup=("organization_id",)),
 ))

@@ -7,11 +7,13 @@ from typing import Any
 from sqlalchemy import Select, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agyn.authorization.service import CLUSTER
+from agyn.authorization.objects import CLUSTER
 from agyn.kit.collections import CollectionService
 from agyn.kit.principal import IdentityType, Principal
 from agyn.runners.models import Runner
 from agyn.runners.resources import RUNNER
+from agyn.runners.schemas import RunnerSchemas
+from agyn.users.service import UsersService
 
 
 class RunnersService(CollectionService):
@@ -21,10 +23,12 @@ class RunnersService(CollectionService):
 
     resource = RUNNER
     model = Runner
+    schemas = RunnerSchemas
 
     async def authorize_create(self, session: AsyncSession, principal: Principal, values: dict[str, Any]) -> None:
         if values["organization_id"] is None:
-            await self.authz.require(principal, "admin", CLUSTER, "register a cluster-wide runner (cluster admins only)")
+            await self.authz.require(principal, "admin", CLUSTER,
+                                     "register a cluster-wide runner (cluster admins only)")
         else:
             await super().authorize_create(session, principal, values)
 
@@ -47,11 +51,11 @@ class RunnersService(CollectionService):
                                    Runner.id == principal.identity_id))
 
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
-        token = await self.platform.users.create_service_identity(session, principal, IdentityType.runner, record.id)
+        users = self.platform.get(UsersService)
+        token = await users.create_service_identity(session, principal, IdentityType.runner, record.id)
         return {"service_token": token}
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.platform.users.remove_identity(session, record.id)
+        await self.platform.get(UsersService).remove_identity(session, record.id)
 
 
-SERVICES = [RunnersService]

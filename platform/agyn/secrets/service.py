@@ -12,6 +12,7 @@ from agyn.kit.crypto import CryptoError
 from agyn.kit.errors import FailedPrecondition, NotFound
 from agyn.secrets.models import Secret, SecretProvider
 from agyn.secrets.resources import SECRET, SECRET_PROVIDER
+from agyn.secrets.schemas import SecretProviderSchemas, SecretSchemas
 from agyn.secrets.vault import KVReference, VaultError, read_kv2
 
 
@@ -23,6 +24,7 @@ class SecretUnavailable(FailedPrecondition):
 class SecretProvidersService(CollectionService):
     resource = SECRET_PROVIDER
     model = SecretProvider
+    schemas = SecretProviderSchemas
 
     async def read(self, provider: Any, reference: str) -> str:
         """The value at `reference` in this provider's store."""
@@ -36,6 +38,7 @@ class SecretProvidersService(CollectionService):
 class SecretsService(CollectionService):
     resource = SECRET
     model = Secret
+    schemas = SecretSchemas
 
     async def resolve(self, session: AsyncSession, secret_id: uuid.UUID) -> str:
         """The plain value of a secret, for the platform's own use (workload ENVs, LLM credentials);
@@ -49,11 +52,10 @@ class SecretsService(CollectionService):
             except CryptoError as error:
                 raise SecretUnavailable(f"secret {secret.name!r} ({secret.id}): {error}") from None
         provider = await session.get_one(SecretProvider, secret.provider_id)  # kept by the restrict reference
-        providers: SecretProvidersService = self.platform.collections[SECRET_PROVIDER.collection]  # type: ignore[assignment]
+        providers = self.platform.get(SecretProvidersService)
         try:
             return await providers.read(provider, secret.reference)
         except SecretUnavailable as error:
             raise SecretUnavailable(f"secret {secret.name!r} ({secret.id}) from {error.detail}") from None
 
 
-SERVICES = [SecretProvidersService, SecretsService]

@@ -1,6 +1,9 @@
 """Users in the registry (their storage and endpoints are this module's own)."""
 
+from agyn.identity.nicknames import NICKNAME, NICKNAME_MESSAGE
 from agyn.kit.resources import REGISTRY, DataSource, Resource, enum, string
+
+EMAIL = r"^$|^[^@\s]+@[^@\s]+$"
 
 USER = REGISTRY.register(Resource(
     name="user",
@@ -10,15 +13,16 @@ USER = REGISTRY.register(Resource(
         string("oidc_subject", "The `sub` of the user's tokens at the identity provider.", required=True,
                immutable=True, min_length=1, max_length=255, filterable=True),
         string("username", "Cluster-wide handle; derived from the profile when omitted.", derived=True,
-               pattern=r"[a-z0-9_-]{1,32}", pattern_message="use 1 to 32 characters from a-z, 0-9, '_' and '-'",
+               pattern=NICKNAME, pattern_message=NICKNAME_MESSAGE,
                filterable=True),
         string("name", "Display name.", max_length=200, default=""),
-        string("email", "Email address.", max_length=320, default=""),
+        string("email", "Email address.", max_length=320, default="", pattern=EMAIL,
+               pattern_message="must be an email address like name@example.com, or empty"),
         string("photo_url", "Avatar URL.", max_length=2048, default=""),
         enum("cluster_role", "admin gives administrative access to the whole platform.", ("admin", "none"),
              default="none"),
     ),
     storage="custom",
-    owner="custom",
+    scope=None,
     data_source=DataSource(lookup=(), optional_lookup=("id", "username", "oidc_subject")),
 ))

@@ -6,27 +6,33 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from agyn.identity.nicknames import NICKNAME_PATTERN
 from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.principal import IdentityType
+from agyn.users.resources import EMAIL, USER
 
-Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
+Username = Annotated[str, StringConstraints(pattern=NICKNAME_PATTERN.pattern)]
+Name = Annotated[str, StringConstraints(max_length=USER.field("name").max_length)]
+Email = Annotated[str, StringConstraints(max_length=USER.field("email").max_length, pattern=EMAIL)]
+PhotoUrl = Annotated[str, StringConstraints(max_length=USER.field("photo_url").max_length)]
 ClusterRole = Literal["admin", "none"]
 
 
 class UserCreate(Schema):
-    oidc_subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    oidc_subject: Annotated[str, StringConstraints(min_length=USER.field("oidc_subject").min_length,
+                                                   max_length=USER.field("oidc_subject").max_length)]
     username: Username | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+$")] | None = None
-    photo_url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    name: Name | None = None
+    email: Email | None = None
+    photo_url: PhotoUrl | None = None
     cluster_role: ClusterRole = "none"
 
 
 class UserUpdate(Schema):
     username: Username | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+$")] | None = None
-    photo_url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    name: Name | None = None
+    email: Email | None = None
+    photo_url: PhotoUrl | None = None
     cluster_role: ClusterRole | None = None
 
 

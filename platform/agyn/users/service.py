@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 import secrets
@@ -14,12 +15,22 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agyn.authorization import objects
 from agyn.authorization.engine import TupleKey
-from agyn.authorization.service import CLUSTER, AuthorizationService
-from agyn.identity.service import NICKNAME_PATTERN, IdentityService
+from agyn.authorization.service import AuthorizationService
+from agyn.identity.nicknames import NICKNAME_PATTERN
+from agyn.identity.service import IdentityService
 from agyn.kit.audit import record_audit_event
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.db import after_commit, utcnow
-from agyn.kit.errors import AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from agyn.kit.errors import (
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from agyn.kit.pagination import PageRequest, paginate
 from agyn.kit.principal import IdentityType, Principal
 from agyn.users import tokens
@@ -31,7 +42,7 @@ PROVISION_ATTEMPTS = 5
 
 
 def admin_tuple(identity_id: uuid.UUID) -> TupleKey:
-    return TupleKey(f"identity:{identity_id}", "admin", CLUSTER)
+    return TupleKey(objects.identity(identity_id), "admin", objects.CLUSTER)
 
 
 def normalise_username(raw: str) -> str:
@@ -41,10 +52,13 @@ def normalise_username(raw: str) -> str:
 
 
 class UsersService:
-    def __init__(self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float) -> None:
+    def __init__(
+        self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.identity = identity
         self.authz = authz
-        self.principals = tokens.PrincipalCache(token_cache_seconds)
+        self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
 
     # --- users -------------------------------------------------------------------------------
 
@@ -116,7 +130,7 @@ class UsersService:
     async def list(
         self, session: AsyncSession, principal: Principal, page: PageRequest,
         oidc_subject: str | None = None, username: str | None = None,
-    ) -> tuple[list[User], str | None]:
+    ) -> tuple[builtins.list[User], str | None]:
         await self.require_admin(principal)
         statement = select(User)
         if oidc_subject is not None:
@@ -153,7 +167,8 @@ class UsersService:
                 await self.authz.write(session, writes=[role_tuple])
             else:
                 await self.authz.write(session, deletes=[role_tuple])
-            record_audit_event(session, principal, "user.cluster_role", "user", user.id, cluster_role=changes["cluster_role"])
+            record_audit_event(session, principal, "user.cluster_role", "user", user.id,
+                               cluster_role=changes["cluster_role"])
         user.updated_at = utcnow()
         await session.flush()
         if "cluster_role" in changes:
@@ -173,15 +188,15 @@ class UsersService:
     async def remove_identity(self, session: AsyncSession, identity_id: uuid.UUID) -> None:
         """Forget an identity that is being deleted: its grants, its tokens (they stop working at
         once) and its registration with its nicknames."""
-        await self.authz.delete_user(session, f"identity:{identity_id}")
+        await self.authz.delete_user(session, objects.identity(identity_id))
         await session.execute(delete(ApiToken).where(ApiToken.identity_id == identity_id))
-        after_commit(session, lambda: self._forget(identity_id=identity_id))
+        after_commit(session, lambda: self._forget(identity_id=identity_id), what="principal cache")
         await self.identity.unregister(session, identity_id)
 
     async def _ensure_not_last_owner(self, user: User) -> None:
         """An organization never loses its last owner through the API, not even by a user delete."""
-        subject = f"identity:{user.id}"
-        sole: list[str] = []
+        subject = objects.identity(user.id)
+        sole: builtins.list[str] = []
         for owned in await self.authz.read(user=subject, relation="owner", obj="organization:"):
             owners = await self.authz.read(relation="owner", obj=owned.object)
             if all(owner.user == subject for owner in owners):
@@ -191,11 +206,11 @@ class UsersService:
                 f"user {user.username} is the last owner of organization {', '.join(sorted(sole))}; make another "
                 "member an owner or delete the organization first")
 
-    async def cluster_admin_ids(self, users: list[User]) -> set[uuid.UUID]:
+    async def cluster_admin_ids(self, users: builtins.list[User]) -> set[uuid.UUID]:
         """Which of `users` are cluster admins, in one read of the admin relation."""
         if not users:
             return set()
-        admins = await self.authz.read(relation="admin", obj=CLUSTER)
+        admins = await self.authz.read(relation="admin", obj=objects.CLUSTER)
         return {uuid.UUID(t.user.split(":", 1)[1]) for t in admins if t.user.startswith("identity:")}
 
     async def _ensure_username_free(self, session: AsyncSession, username: str) -> None:
@@ -262,7 +277,7 @@ class UsersService:
 
     async def list_tokens(
         self, session: AsyncSession, principal: Principal, page: PageRequest
-    ) -> tuple[list[ApiToken], str | None]:
+    ) -> tuple[builtins.list[ApiToken], str | None]:
         statement = select(ApiToken).where(ApiToken.identity_id == principal.identity_id)
         return await paginate(session, statement, ApiToken.id, page)
 
@@ -270,9 +285,9 @@ class UsersService:
         result = await session.execute(
             delete(ApiToken).where(ApiToken.id == token_id, ApiToken.identity_id == principal.identity_id)
         )
-        if result.rowcount == 0:
+        if getattr(result, "rowcount", 0) == 0:  # a DELETE's CursorResult
             raise NotFound(f"API token {token_id} not found")
-        after_commit(session, lambda: self._forget(token_id=token_id))
+        after_commit(session, lambda: self._forget(token_id=token_id), what="principal cache")
 
     async def _forget(self, **which: uuid.UUID) -> None:
         self.principals.forget(**which)

@@ -6,10 +6,9 @@ Create Date: 2026-11-21 10:40:52.135203
 """
 from collections.abc import Sequence
 
+import agyn.kit.db
 import sqlalchemy as sa
 from alembic import op
-
-import agyn.kit.db
 
 revision: str = '0002'
 down_revision: str | None = '0001'

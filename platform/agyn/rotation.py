@@ -3,7 +3,8 @@
 Three steps, each safe to interrupt. (1) The new key is written where the platform looks for keys
 (`encryption-key.next` in the data dir). (2) Every ciphertext of every table-backed resource
 (sensitive fields and sensitive parts of objects) and of the stored first responses of idempotent
-requests is re-encrypted in one database transaction. (3) The old key is kept as `encryption-key.previous-<key id>` and the new one becomes current.
+requests is re-encrypted in one database transaction. (3) The old key is kept as
+`encryption-key.previous-<key id>` and the new one becomes current.
 The platform opens values with every key file, so after a crash everything stays readable, and
 running the rotation again finishes it. With the key in the settings (`AGYN_ENCRYPTION_KEY`) the
 operator brings the new key and configures it afterwards; a rerun with the same key finishes too.
@@ -19,7 +20,6 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 
 import agyn.models  # noqa: F401 — every module's tables, so the registry and MODELS are complete
-from agyn.app import check_schema, decryption_keys
 from agyn.kit.collections import MODELS, encrypted_paths, value_aad
 from agyn.kit.crypto import (
     Cipher,
@@ -33,7 +33,8 @@ from agyn.kit.crypto import (
 from agyn.kit.db import Database
 from agyn.kit.http import IdempotencyRecord
 from agyn.kit.resources import REGISTRY
-from agyn.settings import Settings
+from agyn.migrations import check_schema
+from agyn.settings import Settings, decryption_keys
 
 BATCH_SIZE = 500
 Progress = Callable[[int, int], None]  # (objects done, objects in all)
@@ -72,10 +73,11 @@ class KeyRotation:
                 current, files = decode_key(configured), None
             else:
                 files = KeyFiles(settings.encryption_key_path)
-                current = files.current()
-                if current is None:
+                stored = files.current()
+                if stored is None:
                     raise RotationError(f"there is no encryption key in {settings.data_dir}: point --data-dir (or "
                                         "AGYN_DATA_DIR) at the platform's data dir")
+                current = stored
                 pending = files.pending()
                 if pending is not None and new is not None and new != pending:
                     raise RotationError(f"a rotation to key {key_id(pending)} did not finish ({files.next_path} "
@@ -125,7 +127,8 @@ def sealed_tables() -> list[SealedTable]:
     tables = [SealedTable(resource.name, MODELS[resource.collection].__table__, "id", tuple(encrypted_paths(resource)),
                           partial(value_aad, resource))
               for resource in REGISTRY if resource.storage == "table" and encrypted_paths(resource)]
-    tables.append(SealedTable("idempotency record", IdempotencyRecord.__table__, "scope", (("body", None),),
+    idempotency: Table = IdempotencyRecord.__table__  # type: ignore[assignment]  # declarative: always a Table
+    tables.append(SealedTable("idempotency record", idempotency, "scope", (("body", None),),
                               lambda scope, _path: str(scope).encode()))
     return tables
 
