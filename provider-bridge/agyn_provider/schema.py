@@ -76,19 +76,10 @@ class ObjectBlock(NestedBlock):
         count = 1 if required else None  # Terraform: a single block's min and max are both 0 or both 1
         super().__init__(field.name, NestMode.Single, Block(attributes=attributes, description=description(field)),
                          min_items=count, max_items=count)
+        self.name = field.name
+        self.attributes = attributes
+        self.required = required
         self.value_type = NestedObject(attributes)
-
-    @property
-    def name(self) -> str:
-        return self.type_name
-
-    @property
-    def attributes(self) -> list[Attribute]:
-        return self.block.attributes
-
-    @property
-    def required(self) -> bool:
-        return self.min_items == 1
 
     def encode(self, value: Any) -> Any:
         return self.value_type.encode(value)
