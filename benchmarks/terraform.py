@@ -25,7 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from agyn_provider.install import install
 from tests.cli.test_cli import Serve, cli_env
-from tests.terraform.plugin import DevProvider, Workspace, providers_tf, terraform_env, write_cli_config
+from tests.terraform.plugin import (
+    DevProvider,
+    Workspace,
+    providers_tf,
+    terraform_builds,
+    terraform_env,
+    write_cli_config,
+)
 
 GO_PLUGIN_ENV = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
                  "PLUGIN_PROTOCOL_VERSIONS": "6"}
@@ -92,7 +99,8 @@ def main() -> None:
             print(f"provider start-up (launch → handshake), median of {args.runs}: "
                   f"{statistics.median(start_up):.3f} s (min {min(start_up):.3f} s)")
 
-            workspace = Workspace(root / "installed", terraform_env(cli_config, **api))
+            newest = terraform_builds()[0]  # the venv's terraform
+            workspace = Workspace(root / "installed", terraform_env(cli_config, **api), newest)
             workspace.directory.mkdir()
             (workspace.directory / "providers.tf").write_text(providers_tf(pinned=True, settings=""))
             workspace.write(configuration(args.resources))
@@ -106,7 +114,7 @@ def main() -> None:
             provider = DevProvider(cli_env(**api), root / "dev-provider.log")
             try:
                 workspace = Workspace(root / "reattached",
-                                      terraform_env(cli_config, TF_REATTACH_PROVIDERS=provider.reattach))
+                                      terraform_env(cli_config, TF_REATTACH_PROVIDERS=provider.reattach), newest)
                 workspace.directory.mkdir()
                 (workspace.directory / "providers.tf").write_text(providers_tf(pinned=False, settings=""))
                 workspace.write(configuration(args.resources))

@@ -31,6 +31,12 @@ POSTGRES_URL = os.environ.get("AGYN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--terraform", action="append", choices=("1.15", "1.0"),
+                     help="run the Terraform suite on this Terraform build only (repeatable; default: every "
+                          "installed build, see tests/terraform/plugin.py)")
+
+
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("agyn")

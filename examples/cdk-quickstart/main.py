@@ -31,6 +31,7 @@ from agyn_cdk.report import synth
 class Quickstart(TerraformStack):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
+        self.add_override("terraform.required_version", ">= 1.0")  # what the agyn provider works on
         AgynProvider(self, "agyn")  # the platform and token come from AGYN_API_URL and AGYN_API_TOKEN
         llm_api_key = TerraformVariable(self, "llm_api_key", type="string", sensitive=True,
                                         description="The LLM provider's API key (TF_VAR_llm_api_key).")

@@ -3,6 +3,7 @@
 # AGYN_API_TOKEN from the environment.
 
 terraform {
+  required_version = ">= 1.0" # the agyn provider works on Terraform 1.0 and later
   required_providers {
     agyn = {
       source  = "agynio/agyn"

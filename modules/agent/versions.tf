@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.0"
+  required_version = ">= 1.3" # optional() attributes with defaults in variables.tf
   required_providers {
     agyn = {
       source  = "agynio/agyn"

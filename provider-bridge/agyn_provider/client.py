@@ -136,21 +136,23 @@ def item_path(collection_path: str, object_id: str) -> str:
 def report(diags: Diagnostics, error: ApiError, action: str, attributes: set[str]) -> None:
     """Add `error` to `diags`: the API's detail, attached to the attribute each `errors[].field` names."""
     summary = f"{action}: {error.title}"
-    located = [(_attribute_path(e.get("field"), attributes), str(e.get("message", ""))) for e in error.errors]
-    located = [(path, message) for path, message in located if path]
+    located = [(path, str(e.get("message", ""))) for e in error.errors
+               if (path := _attribute_path(e.get("field"), attributes))]
     if not located:
         diags.add_error(summary, error.detail)
         return
     first_path, _ = located[0]
     diags.add_error(summary, error.detail, path=first_path)
     for path, message in located[1:]:
-        diags.add_error(summary, f"{path[0]}: {message}", path=path)
+        diags.add_error(summary, f"{'.'.join(path)}: {message}", path=path)
 
 
 def _attribute_path(name: Any, attributes: set[str]) -> list[str] | None:
-    """The attribute a problem's `errors[].field` names (`vault.token` → `vault`); None when the field
-    is not an attribute (e.g. `body`, a header)."""
+    """The attribute a problem's `errors[].field` names: the longest prefix of it that is one of
+    `attributes` (dotted paths: `vault.address` → `vault.address` when the block's attributes are
+    given, so Terraform shows that line, else `vault`); None when the field is not an attribute (e.g.
+    `body`, a header)."""
     if not isinstance(name, str) or not name:
         return None
-    top = name.split(".", 1)[0]
-    return [top] if top in attributes else None
+    parts = name.split(".")
+    return next((parts[:end] for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in attributes), None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TypeAlias
 
 from tf import types
 from tf.schema import Attribute, Schema
@@ -21,9 +22,9 @@ from tf.schema import Attribute, Schema
 from agyn.kit.resources import Resource as Declaration
 from agyn.modules import load_registry
 from agyn_provider.data_sources import data_source_classes
-from agyn_provider.provider import PROVIDER_SCHEMA, SOURCE
+from agyn_provider.provider import MINIMUM_TERRAFORM, PROVIDER_SCHEMA, SOURCE, TESTED_TERRAFORM
 from agyn_provider.resources import resource_classes
-from agyn_provider.schema import NestedObject
+from agyn_provider.schema import NestedObject, ObjectBlock, object_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS, EXAMPLES = ROOT / "docs", ROOT / "examples"
@@ -35,6 +36,11 @@ API. Its resources and data sources are generated from the platform's own resour
 declared once.
 
 Install it into a Terraform filesystem mirror with `agyn provider install`; `terraform init` then finds it offline.
+
+**Compatibility:** Terraform {".".join(map(str, MINIMUM_TERRAFORM))} or later (plugin protocol 6); tested on \
+Terraform {" and ".join(TESTED_TERRAFORM)}. On an older Terraform the provider stops at configuration with \
+"Unsupported Terraform version". Object arguments, such as an agent's `resources`, are nested blocks written at \
+most once: `resources {{ limits_cpu = "2" }}`.
 
 Write-only values (tokens, secret values) are never returned by the API: Terraform keeps the value it last sent \
 and cannot see changes made elsewhere. Values shown once (service tokens) come from the create response. After \
@@ -54,7 +60,7 @@ def example(relative: str) -> str:
 
 def _type_name(value_type: types.TfType) -> str:
     if isinstance(value_type, NestedObject):
-        return "Attributes"
+        return "Object"
     if isinstance(value_type, types.List):
         return f"List of {_type_name(value_type.element_type)}"
     if isinstance(value_type, types.Map):
@@ -62,34 +68,50 @@ def _type_name(value_type: types.TfType) -> str:
     return type(value_type).__name__
 
 
-def _line(attribute: Attribute, anchor: str) -> str:
-    kind = _type_name(attribute.type) + (", Sensitive" if attribute.sensitive else "")
-    nested = f" (see [below for nested schema](#{anchor}--{attribute.name}))" \
-        if isinstance(attribute.type, NestedObject) else ""
-    return f"- `{attribute.name}` ({kind}) {attribute.description or ''}{nested}".rstrip()
+Member: TypeAlias = Attribute | ObjectBlock
 
 
-def _groups(attributes: list[Attribute], anchor: str, title: str) -> list[str]:
+def _line(member: Member, anchor: str) -> str:
+    if isinstance(member, ObjectBlock):
+        return (f"- `{member.name}` (Block) {member.block.description or ''} "
+                f"(see [below for nested schema](#nestedblock--{member.name}))")
+    kind = _type_name(member.type) + (", Sensitive" if member.sensitive else "")
+    nested = f" (see [below for nested schema](#{anchor}--{member.name}))" \
+        if isinstance(member.type, NestedObject) else ""
+    return f"- `{member.name}` ({kind}) {member.description or ''}{nested}".rstrip()
+
+
+def _group(member: Member) -> str:
+    if isinstance(member, ObjectBlock):
+        return "Required" if member.required else "Optional"
+    if member.required:
+        return "Required"
+    return "Optional" if member.optional else "Read-Only"
+
+
+def _groups(members: list[Member], anchor: str, title: str) -> list[str]:
     """Required / Optional / Read-Only lists (`title` formats each group's title)."""
-    groups = {"Required": [a for a in attributes if a.required],
-              "Optional": [a for a in attributes if a.optional],
-              "Read-Only": [a for a in attributes if a.computed and not a.optional and not a.required]}
     lines: list[str] = []
-    for group, members in groups.items():
-        if members:
-            lines += [title.format(group), ""] + [_line(a, anchor) for a in sorted(members, key=lambda a: a.name)]
-            lines.append("")
+    for group in ("Required", "Optional", "Read-Only"):
+        chosen = sorted((m for m in members if _group(m) == group), key=lambda m: m.name)
+        if chosen:
+            lines += [title.format(group), ""] + [_line(m, anchor) for m in chosen] + [""]
     return lines
 
 
-def _schema(attributes: list[Attribute]) -> list[str]:
-    """The attribute lists, then one section per nested attribute."""
-    lines = _groups(attributes, "nestedatt", "### {}")
-    for attribute in sorted(attributes, key=lambda a: a.name):
-        if isinstance(attribute.type, NestedObject):
-            anchor = f"nestedatt--{attribute.name}"
-            lines += [f'<a id="{anchor}"></a>', f"### Nested Schema for `{attribute.name}`", ""]
-            lines += _groups(attribute.type.attributes, anchor, "{}:")
+def _schema(attributes: list[Attribute], blocks: list[ObjectBlock] | None = None) -> list[str]:
+    """The attribute and block lists, then one section per nested block or object attribute."""
+    members: list[Member] = [*attributes, *(blocks or [])]
+    lines = _groups(members, "nestedatt", "### {}")
+    for member in sorted(members, key=lambda m: m.name):
+        if isinstance(member, ObjectBlock):
+            anchor, nested = f"nestedblock--{member.name}", member.attributes
+        elif isinstance(member.type, NestedObject):
+            anchor, nested = f"nestedatt--{member.name}", member.type.attributes
+        else:
+            continue
+        lines += [f'<a id="{anchor}"></a>', f"### Nested Schema for `{member.name}`", ""]
+        lines += _groups(list(nested), anchor, "{}:")
     return lines
 
 
@@ -108,7 +130,7 @@ def resource_page(declaration: Declaration, schema: Schema) -> str:
     lines = _front_matter(f"{name} Resource - agyn", declaration.description)
     lines += [f"# {name} (Resource)", "", declaration.description, "", "## Example Usage", "", "```terraform",
               example(f"resources/{name}/resource.tf"), "```", "", "## Schema", ""]
-    lines += _schema(schema.attributes)
+    lines += _schema(schema.attributes, object_blocks(schema))
     lines += ["## Import", "", "Import is supported using the following syntax:", "", "```shell",
               f"terraform import {name}.example {_import_id(declaration)}", "```", ""]
     return "\n".join(lines)

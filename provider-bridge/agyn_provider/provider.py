@@ -8,6 +8,7 @@ long-lived process Terraform reattaches to (`TF_REATTACH_PROVIDERS`), which test
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from typing import Any
@@ -32,6 +33,9 @@ ADDRESS = "registry.terraform.io/agynio/agyn"
 SOURCE = "agynio/agyn"
 API_URL_ENV = "AGYN_API_URL"
 API_TOKEN_ENV = "AGYN_API_TOKEN"
+MINIMUM_TERRAFORM = (1, 0)
+"""Protocol v6 needs Terraform 1.0; the CI runs the provider's tests on the TESTED_TERRAFORM builds."""
+TESTED_TERRAFORM = ("1.0.3", "1.15.5")
 
 PROVIDER_SCHEMA = Schema(version=0, attributes=[
     Attribute("api_url", String(), optional=True,
@@ -113,6 +117,16 @@ class AgynProvider(Provider):
         return client
 
 
+def unsupported_terraform(version: str) -> str | None:
+    """Why this Terraform version (ConfigureProvider's `terraform_version`) cannot use the provider, or
+    None when it can (an empty or unparsable version is given the benefit of the doubt)."""
+    found = re.match(r"v?(\d+)\.(\d+)", version)
+    if found is None or (int(found[1]), int(found[2])) >= MINIMUM_TERRAFORM:
+        return None
+    minimum = ".".join(map(str, MINIMUM_TERRAFORM))
+    return f"The agyn provider needs Terraform {minimum} or later, and this is Terraform {version}: upgrade Terraform."
+
+
 def _setting(config: Config, name: str, env: str) -> Any:
     value = config.get(name)
     return value if value is Unknown or value else os.environ.get(env, "")
@@ -128,12 +142,21 @@ def _check_url(diags: Diagnostics, url: str) -> bool:
 
 
 class AgynServicer(ProviderServicer):
-    """The framework's servicer, with planning that sees the configuration.
+    """The framework's servicer, with planning that sees the configuration and a Terraform version check.
 
     The framework plans an update without the configuration, so it cannot tell "left out" from "set
     to the value it had"; planning a default when a field is left out needs that. Here every plan
     goes to `RegistryResource.plan_change`, which also says which attributes force a replacement.
     """
+
+    def ConfigureProvider(self, request: pb.ConfigureProvider.Request,
+                          context: grpc.ServicerContext) -> pb.ConfigureProvider.Response:
+        problem = unsupported_terraform(request.terraform_version)
+        if problem is None:
+            response: pb.ConfigureProvider.Response = super().ConfigureProvider(request, context)
+            return response
+        diags = Diagnostics().add_error("Unsupported Terraform version", problem)
+        return pb.ConfigureProvider.Response(diagnostics=diags.to_pb())
 
     def PlanResourceChange(self, request: pb.PlanResourceChange.Request,
                            context: grpc.ServicerContext) -> pb.PlanResourceChange.Response:

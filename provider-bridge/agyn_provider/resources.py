@@ -23,7 +23,13 @@ from tf.utils import Diagnostics
 
 from agyn.kit.resources import Field, Kind, Registry
 from agyn_provider.client import ApiClient, ApiError, report
-from agyn_provider.schema import RegistryBacked, encode_default, is_optional_computed, resource_schema
+from agyn_provider.schema import (
+    RegistryBacked,
+    encode_default,
+    is_optional_computed,
+    object_blocks,
+    resource_schema,
+)
 from agyn_provider.values import from_api, same, to_api
 
 State = dict[str, Any]
@@ -38,13 +44,15 @@ class RegistryResource(RegistryBacked, Resource):
 
     @property
     def attribute_names(self) -> set[str]:
-        return {a.name for a in self.schema.attributes}
+        """The names at the top of the schema: attributes, and the blocks of object fields."""
+        return {a.name for a in self.schema.attributes} | {b.type_name for b in self.schema.block_types}
 
     def _client(self, diags: Diagnostics) -> ApiClient | None:
         return self.provider.client(diags)
 
     def _fail(self, diags: Diagnostics, error: ApiError, action: str) -> None:
-        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", self.attribute_names)
+        paths = self.attribute_names | {f"{b.name}.{a.name}" for b in object_blocks(self.schema) for a in b.attributes}
+        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", paths)
 
     # --- validation and planning ------------------------------------------------------------------
 

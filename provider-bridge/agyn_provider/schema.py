@@ -2,10 +2,16 @@
 
 Field kind → attribute type: string, enum, reference, duration → string; integer → number;
 boolean → bool; json → a JSON string; string_list → list(string); string_map → map(string);
-object → a single nested attribute. Flags: required; computed for server-set fields;
-optional + computed for fields with a default or `derived`; sensitive for write-only fields.
+object → a nested block in a resource (`resources { ... }`, at most one; required when the field is),
+a read-only object attribute in a data source or for a server-set object. Flags: required; computed
+for server-set fields; optional + computed for fields with a default or `derived`; sensitive for
+write-only fields.
 Immutable fields force a replacement (`RegistryResource.plan_change` says so). Every schema is
 version 0.
+
+Objects are blocks, not protocol-v6 single nested attributes, because early Terraform 1.0 releases
+(1.0.3 among them) crash planning a nested attribute whose prior value is null
+(hashicorp/terraform#29388), and blocks work the same on every Terraform that speaks protocol v6.
 """
 
 from __future__ import annotations
@@ -14,8 +20,7 @@ import json
 from typing import Any, ClassVar
 
 from tf import types
-from tf.gen import tfplugin_pb2 as pb
-from tf.schema import Attribute, Schema
+from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import Unknown
 
 from agyn.kit.resources import Field, Kind, Resource
@@ -43,7 +48,7 @@ class RegistryBacked:
 
 
 class NestedObject(types.TfType):
-    """The value of a single nested attribute: a dict with every sub-attribute present."""
+    """An object value: a dict with every sub-attribute present (a data source's read-only object)."""
 
     def __init__(self, attributes: list[Attribute]) -> None:
         self.attributes = attributes
@@ -63,17 +68,27 @@ class NestedObject(types.TfType):
         return f'["object",{{{members}}}]'.encode()
 
 
-class NestedAttribute(Attribute):
-    """A single nested attribute (protocol v6 `nested_type`), as the plugin framework declares it."""
+class ObjectBlock(NestedBlock):
+    """An object field of a resource as a block written at most once: `resources { cpu = "1" }`; with
+    `required`, exactly once. Its value is the object (a dict) or null when the block is left out."""
 
-    type: NestedObject
+    def __init__(self, field: Field, attributes: list[Attribute], *, required: bool) -> None:
+        count = 1 if required else None  # Terraform: a single block's min and max are both 0 or both 1
+        super().__init__(field.name, NestMode.Single, Block(attributes=attributes, description=description(field)),
+                         min_items=count, max_items=count)
+        self.name = field.name
+        self.attributes = attributes
+        self.required = required
+        self.value_type = NestedObject(attributes)
 
-    def to_pb(self) -> pb.Schema.Attribute:
-        message = super().to_pb()
-        message.ClearField("type")
-        message.nested_type.CopyFrom(pb.Schema.Object(
-            attributes=[a.to_pb() for a in self.type.attributes], nesting=pb.Schema.Object.NestingMode.SINGLE))
-        return message
+    def encode(self, value: Any) -> Any:
+        return self.value_type.encode(value)
+
+    def decode(self, value: Any) -> Any:
+        return self.value_type.decode(value)
+
+    def semantically_equal(self, a_decoded: Any, b_decoded: Any) -> bool:
+        return bool(a_decoded == b_decoded)
 
 
 def tf_type(field: Field, *, read_only: bool = False) -> types.TfType:
@@ -139,16 +154,31 @@ def attribute(field: Field, *, read_only: bool = False, **flags: bool) -> Attrib
         options.update(optional=True, computed=True)
     else:
         options["optional"] = True
-    attribute_type = tf_type(field, read_only=read_only)
-    if isinstance(attribute_type, NestedObject):
-        return NestedAttribute(field.name, attribute_type, **options)
-    return Attribute(field.name, attribute_type, **options)
+    return Attribute(field.name, tf_type(field, read_only=read_only), **options)
+
+
+def is_block(field: Field) -> bool:
+    """An object a configuration sets is a block; a server-set one is a computed object attribute."""
+    return field.kind == Kind.object and field.is_input
+
+
+def object_block(field: Field) -> ObjectBlock:
+    """The resource block of an object field (its sub-fields are the block's attributes)."""
+    if is_optional_computed(field):  # Terraform has no computed blocks
+        raise ValueError(f"{field.name}: an object field a configuration sets cannot have a default or be derived")
+    return ObjectBlock(field, [attribute(sub) for sub in field.fields], required=field.required)
 
 
 def resource_schema(resource: Resource) -> Schema:
     attributes = [Attribute("id", types.String(), description=ID_DESCRIPTION, computed=True)]
-    attributes += [attribute(f) for f in resource.fields]
-    return Schema(version=SCHEMA_VERSION, attributes=attributes, description=resource.description)
+    attributes += [attribute(f) for f in resource.fields if not is_block(f)]
+    blocks: list[NestedBlock] = [object_block(f) for f in resource.fields if is_block(f)]
+    return Schema(version=SCHEMA_VERSION, attributes=attributes, block_types=blocks,
+                  description=resource.description)
+
+
+def object_blocks(schema: Schema) -> list[ObjectBlock]:
+    return [b for b in schema.block_types if isinstance(b, ObjectBlock)]
 
 
 def data_source_schema(resource: Resource) -> Schema:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ GETTER_TYPES = {'"string"': "str", '"number"': "float", '"bool"': "cdk.IResolvab
 
 
 def getter_type(attribute: dict[str, Any]) -> str:
-    if "nested_type" in attribute:
+    if "nested_type" in attribute or attribute["type"][0] == "object":
         return "cdk.IResolvable"
     return GETTER_TYPES[json.dumps(attribute["type"])]
 
@@ -175,19 +176,35 @@ def inputs(attributes: dict[str, dict[str, Any]]) -> dict[str, bool]:
     return {name: bool(a.get("required")) for name, a in attributes.items() if a.get("required") or a.get("optional")}
 
 
+def block_inputs(blocks: dict[str, dict[str, Any]]) -> dict[str, bool]:
+    """Nested blocks (object fields, written at most once) → required?"""
+    assert all(b["nesting_mode"] == "single" for b in blocks.values()), blocks
+    return {name: b.get("min_items", 0) == 1 for name, b in blocks.items()}
+
+
 @pytest.fixture(scope="module")
-def provider_schema(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> dict[str, Any]:
-    """`terraform providers schema -json` of the provider installed by `agyn provider install`, in a
-    configuration that is just an `AgynProvider` (whose version pin must find the installed provider)."""
+def schema_directory(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Path:
+    """A directory `terraform init` ran in, for a configuration that is just an `AgynProvider` (whose
+    version pin must find the provider installed by `agyn provider install`)."""
     directory = tmp_path_factory.mktemp("schema")
     stack = cdk.TerraformStack(cdk.App(outdir=str(directory / "cdktf.out")), "schema")
     l1.AgynProvider(stack, "agyn")
     (directory / "main.tf.json").write_text(cdk.Testing.synth(stack))
-    env = terraform_env(cli_config)
-    for command in (["init", "-input=false", "-no-color"], ["providers", "schema", "-json"]):
-        result = subprocess.run([str(TERRAFORM), *command], cwd=directory, env=env, capture_output=True, text=True,
-                                timeout=120, check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
+    terraform(directory, cli_config, "init", "-input=false", "-no-color")
+    return directory
+
+
+def terraform(directory: Path, cli_config: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(TERRAFORM), *command], cwd=directory, env=terraform_env(cli_config),
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def provider_schema(schema_directory: Path, cli_config: Path) -> dict[str, Any]:
+    """`terraform providers schema -json` of the installed provider."""
+    result = terraform(schema_directory, cli_config, "providers", "schema", "-json")
     return json.loads(result.stdout)["provider_schemas"]["registry.terraform.io/agynio/agyn"]
 
 
@@ -198,13 +215,32 @@ def test_l1_resources_match_the_provider_schema(provider_schema: dict[str, Any])
     assert generated == {pascal(t) for t in schemas}
     for terraform_type, schema in schemas.items():
         cls, attributes = resource_class(terraform_type), schema["block"]["attributes"]
-        assert arguments(cls) == inputs(attributes), terraform_type
-        assert getters(cls) == {n: getter_type(a) for n, a in attributes.items()}, terraform_type
-        for name, attribute in attributes.items():
-            if "nested_type" in attribute:
-                struct = getattr(l1, pascal(terraform_type) + pascal(name))
-                assert {f.name: f.default is dataclasses.MISSING for f in dataclasses.fields(struct)} == \
-                    inputs(attribute["nested_type"]["attributes"]), f"{terraform_type}.{name}"
+        blocks = schema["block"].get("block_types", {})
+        assert arguments(cls) == inputs(attributes) | block_inputs(blocks), terraform_type
+        assert getters(cls) == {n: getter_type(a) for n, a in attributes.items()} | \
+            {n: "cdk.IResolvable" for n in blocks}, terraform_type
+        for name, block in blocks.items():  # an object field: a struct whose members are the block's
+            struct = getattr(l1, pascal(terraform_type) + pascal(name))
+            assert {f.name: f.default is dataclasses.MISSING for f in dataclasses.fields(struct)} == \
+                inputs(block["block"]["attributes"]), f"{terraform_type}.{name}"
+
+
+def test_structs_synthesize_blocks_terraform_accepts(schema_directory: Path, cli_config: Path) -> None:
+    """In Terraform's JSON syntax an object is a block's body: the struct arguments validate."""
+    directory = schema_directory / "blocks"
+    directory.mkdir()
+    stack = cdk.TerraformStack(cdk.App(outdir=str(directory / "cdktf.out")), "blocks")
+    l1.AgynProvider(stack, "agyn")
+    l1.AgynSecretProvider(stack, "vault", organization_id="org", name="vault", type="vault",
+                          vault=l1.AgynSecretProviderVault(address="https://vault.example", token="t"))
+    l1.AgynAgent(stack, "agent", organization_id="org", name="a", role="r", model="m", availability="internal",
+                 resources=l1.AgynAgentResources(limits_cpu="2"))
+    l1.AgynAgent(stack, "plain", organization_id="org", name="b", role="r", model="m", availability="internal")
+    (directory / "main.tf.json").write_text(cdk.Testing.synth(stack))
+    shutil.copytree(schema_directory / ".terraform", directory / ".terraform")
+    shutil.copy(schema_directory / ".terraform.lock.hcl", directory)
+    result = terraform(directory, cli_config, "validate", "-json", "-no-color")
+    assert json.loads(result.stdout)["valid"] is True, result.stdout
 
 
 def test_l1_data_sources_match_the_provider_schema(provider_schema: dict[str, Any]) -> None:
@@ -214,6 +250,7 @@ def test_l1_data_sources_match_the_provider_schema(provider_schema: dict[str, An
     assert generated == {"Data" + pascal(t) for t in schemas}
     for terraform_type, schema in schemas.items():
         cls, attributes = data_source_class(terraform_type), schema["block"]["attributes"]
+        assert "block_types" not in schema["block"], terraform_type
         assert arguments(cls) == inputs(attributes), terraform_type
         assert getters(cls) == {n: getter_type(a) for n, a in attributes.items()}, terraform_type
 

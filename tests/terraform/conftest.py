@@ -8,10 +8,16 @@ from tests.terraform.plugin import (  # noqa: F401  (fixtures)
     agyn_platform,
     cli_config,
     dev_provider,
+    parametrize_builds,
     provider_mirror,
     terraform,
+    terraform_build,
     terraform_root,
 )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_builds(metafunc)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

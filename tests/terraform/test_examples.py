@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.plugin import Platform, Workspace, terraform_env
+from tests.terraform.plugin import Platform, TerraformBuild, Workspace, terraform_env
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 WorkspaceFrom = Callable[..., Workspace]
 
 
 @pytest.fixture
-def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path) -> Iterator[WorkspaceFrom]:
+def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path,
+                   terraform_build: TerraformBuild) -> Iterator[WorkspaceFrom]:
     """`workspace_from(directory)`: a copy of that directory's `.tf` files, initialised from the mirror;
     destroyed at the end of the test if something is left."""
     made: list[Workspace] = []
@@ -28,7 +29,7 @@ def workspace_from(tmp_path: Path, agyn_platform: Platform, cli_config: Path) ->
         for file in (source.glob("*.tf") if source else ()):
             shutil.copy(file, directory / file.name)
         env = terraform_env(cli_config, AGYN_API_URL=agyn_platform.url, AGYN_API_TOKEN=agyn_platform.token)
-        workspace = Workspace(directory, env)
+        workspace = Workspace(directory, env, terraform_build)
         if main is not None:
             workspace.write(main)
         workspace.init()
@@ -100,7 +101,18 @@ output "agent_id" {{
 """
 
 
-def test_modules_compose(workspace_from: WorkspaceFrom, agyn_platform: Platform) -> None:
+MODULES_TERRAFORM = (1, 3)  # their `required_version`: optional() attributes with defaults
+
+
+def test_modules_declare_the_terraform_they_need() -> None:
+    for versions in (REPOSITORY / "modules").glob("*/versions.tf"):
+        assert 'required_version = ">= 1.3"' in versions.read_text(), versions
+
+
+def test_modules_compose(workspace_from: WorkspaceFrom, agyn_platform: Platform,
+                         terraform_build: TerraformBuild) -> None:
+    if not terraform_build.at_least(*MODULES_TERRAFORM):
+        pytest.skip("modules/ need Terraform >= 1.3 (test_modules_do_not_load_on_older_terraform)")
     workspace = workspace_from(main=MODULES_ROOT.format(modules=REPOSITORY / "modules"))
     workspace.apply().check()
     workspace.assert_idempotent()
@@ -115,3 +127,17 @@ def test_modules_compose(workspace_from: WorkspaceFrom, agyn_platform: Platform)
     assert "module-token-value" not in printed and "module-secret-value" not in printed
     workspace.destroy().check()
     assert agyn_platform.get("agents", agent_id).status_code == 404
+
+
+def test_modules_do_not_load_on_older_terraform(tmp_path: Path, cli_config: Path,
+                                               terraform_build: TerraformBuild) -> None:
+    """Their `required_version` is truthful: Terraform before 1.3 cannot read their variable types (and
+    Terraform 1.0 reports that, not the version constraint). When the modules load on an older
+    Terraform, lower `required_version` and MODULES_TERRAFORM."""
+    if terraform_build.at_least(*MODULES_TERRAFORM):
+        pytest.skip(f"Terraform {terraform_build.name} runs the modules (test_modules_compose)")
+    workspace = Workspace(tmp_path, terraform_env(cli_config), terraform_build)
+    workspace.write(MODULES_ROOT.format(modules=REPOSITORY / "modules"))
+    result = workspace.run("init", "-input=false", "-no-color")
+    assert result.returncode == 1
+    assert "Optional attribute modifier expects only one argument" in " ".join(result.output.split())

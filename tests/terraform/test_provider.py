@@ -10,15 +10,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from tf.gen import tfplugin_pb2 as pb
+from tf.utils import to_dynamic_value
+
 from agyn_provider.install import executable_path, launcher, target_platform, version
+from agyn_provider.provider import (
+    MINIMUM_TERRAFORM,
+    TESTED_TERRAFORM,
+    AgynProvider,
+    AgynServicer,
+    unsupported_terraform,
+)
 from tests.cli.test_cli import AGYN, cli_env, free_port
 from tests.terraform.plugin import (
     TERRAFORM,
+    TERRAFORM_1_0_PACKAGE,
     Platform,
     WorkspaceFactory,
     example,
     flat,
     providers_tf,
+    terraform_builds,
     terraform_env,
     write_cli_config,
 )
@@ -119,3 +132,39 @@ def test_provider_block_settings_win_over_the_environment(terraform: WorkspaceFa
     assert f"Cannot use the Agyn API at {unreachable}" in output and "Cannot reach the Agyn API" in output
     invalid = terraform(ORGANIZATION, provider='  api_url = "ftp://example"\n').plan()
     assert invalid.returncode == 1 and "api_url must be an http(s) URL" in flat(invalid.output)
+
+
+@pytest.mark.parametrize(("version", "refused"), [
+    ("0.15.5", True), ("0.12.31", True), ("1.0.0", False), ("1.0.3", False), ("1.15.5", False), ("1.6.0-beta1", False),
+    ("", False),
+])
+def test_terraform_versions_before_the_minimum_are_refused(version: str, refused: bool) -> None:
+    problem = unsupported_terraform(version)
+    assert (problem is not None) == refused
+    if problem:
+        assert problem == f"The agyn provider needs Terraform 1.0 or later, and this is Terraform {version}: " \
+                          "upgrade Terraform."
+
+
+def test_configure_refuses_an_unsupported_terraform_with_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terraform sends its version with ConfigureProvider; an old one gets the provider's own error and
+    nothing else (no API call, no other settings checked)."""
+    monkeypatch.delenv("AGYN_API_URL", raising=False)
+    monkeypatch.delenv("AGYN_API_TOKEN", raising=False)
+    servicer = AgynServicer(AgynProvider())
+    config = to_dynamic_value({"api_url": None, "api_token": None})
+    response = servicer.ConfigureProvider(pb.ConfigureProvider.Request(terraform_version="0.15.5", config=config),
+                                          context=None)
+    assert [(d.severity, d.summary, d.detail) for d in response.diagnostics] == [
+        (pb.Diagnostic.ERROR, "Unsupported Terraform version", unsupported_terraform("0.15.5"))]
+    supported = servicer.ConfigureProvider(pb.ConfigureProvider.Request(terraform_version="1.0.3", config=config),
+                                           context=None)
+    assert "Unsupported Terraform version" not in {d.summary for d in supported.diagnostics}
+    assert "Missing API URL" in {d.summary for d in supported.diagnostics}  # the usual checks ran
+
+
+def test_the_documented_terraform_builds_are_the_tested_ones() -> None:
+    """The docs' compatibility line names the builds this suite runs, and CI installs the pinned 1.0.3."""
+    assert {".".join(map(str, build.version)) for build in terraform_builds()} == set(TESTED_TERRAFORM)
+    assert min(build.version[:2] for build in terraform_builds()) == MINIMUM_TERRAFORM  # the oldest is tested
+    assert TERRAFORM_1_0_PACKAGE in (Path(__file__).parents[2] / ".ci" / "run").read_text()

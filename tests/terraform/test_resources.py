@@ -18,26 +18,33 @@ from agyn.kit.resources import Kind, Resource
 from tests.terraform.plugin import REGISTRY, Platform, WorkspaceFactory, example, flat
 
 
+def block(**values: str) -> str:
+    """The body of a nested block (an object field) with these attributes: `vault` + `block(...)`."""
+    return "{\n" + "".join(f"    {name} = {value}\n" for name, value in values.items()) + "  }"
+
+
 def set_attributes(config: str, address: str, values: dict[str, str]) -> str:
     """The configuration with these attributes of the block `address` (`type.name`) set to these HCL
-    expressions (one line each), replacing or adding lines."""
+    expressions, replacing or adding lines; an object field is a nested block (its value a `block`)."""
     kind, name = address.split(".")
+    blocks = {f.name for f in REGISTRY[kind].fields if f.kind == Kind.object}
     lines = config.splitlines()
     start = lines.index(f'resource "{kind}" "{name}" {{')
     end = lines.index("}", start)
     for attribute, value in values.items():
-        pattern = re.compile(rf"^(\s+){re.escape(attribute)}\s*=")
+        written = f"{attribute} {value}" if attribute in blocks else f"{attribute} = {value}"
+        pattern = re.compile(rf"^(\s+){re.escape(attribute)}\s*[={{]")
         found = next((i for i in range(start + 1, end) if pattern.match(lines[i])), None)
         if found is None:
-            lines.insert(end, f"  {attribute} = {value}")
+            lines.insert(end, f"  {written}")
             end += 1
             continue
         indent = pattern.match(lines[found]).group(1)  # type: ignore[union-attr]
-        if lines[found].rstrip().endswith("{"):  # an object written over several lines: drop them
+        if lines[found].rstrip().endswith("{"):  # an object or block written over several lines: drop them
             close = lines.index(f"{indent}}}", found)
             del lines[found + 1:close + 1]
             end -= close - found
-        lines[found] = f"{indent}{attribute} = {value}"
+        lines[found] = f"{indent}{written}"
     return "\n".join(lines) + "\n"
 
 
@@ -49,6 +56,7 @@ class Case:
     replace: dict[str, str] = field(default_factory=dict)
     extra: str = ""  # HCL the changes refer to
     secrets: tuple[str, ...] = ()  # write-only values that must never be printed
+    shown: str = ""  # the line Terraform shows with the invalid value's error (default `attribute = value`)
 
     @property
     def address(self) -> str:
@@ -107,10 +115,11 @@ CASES = [
                '  token           = "other-secret"\n}\n',
          invalid=("name", '"not valid!"', "use letters, digits and . _ : / -")),
     Case("agyn_secret_provider", update={"description": '"Vault (production)"',
-                                         "vault": '{ address = "https://vault2.example.com", token = "hvs.rotated" }'},
+                                         "vault": block(address='"https://vault2.example.com"', token='"hvs.rotated"')},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
          secrets=("hvs.example-vault-token", "hvs.rotated"),
-         invalid=("vault", '{ address = "vault.example.com", token = "t" }', "must be an http(s) URL")),
+         invalid=("vault", block(address='"vault.example.com"', token='"t"'), "must be an http(s) URL"),
+         shown='address = "vault.example.com"'),
     Case("agyn_secret", update={"description": '"Pushes to GitHub"', "value": '"ghp_rotated-value"'},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
          secrets=("ghp_example-secret-value", "ghp_rotated-value", "hvs.example-vault-token"),
@@ -127,7 +136,8 @@ CASES = [
                '  slug            = "other-app"\n  name            = "Other"\n}\n',
          invalid=("configuration", '"[1, 2]"', "configuration: Input should be a valid dictionary")),
     Case("agyn_agent", update={"role": '"senior reviewer"', "idle_timeout": '"10m"',
-                               "configuration": 'jsonencode({ system_prompt = "Be brief." })'},
+                               "configuration": 'jsonencode({ system_prompt = "Be brief." })',
+                               "resources": block(requests_cpu='"500m"', limits_cpu='"2"')},
          replace={"organization_id": "agyn_organization.other.id", "model": "agyn_model.other.id"},
          extra=ORG_OTHER + OTHER_MODEL, invalid=("nickname", '"Not Valid"', "use 1 to 32 characters from a-z")),
     Case("agyn_agent_role", update={"role": '"maintainer"'},
@@ -195,7 +205,7 @@ def test_lifecycle(case: Case, terraform: WorkspaceFactory, agyn_platform: Platf
         assert agyn_platform.get(collection, created["id"]).status_code == 404
 
     imported = terraform(case.config({**case.update, **case.replace}), destroy=False)
-    imported.write_imports({address: values["id"] for address, values in state.items()})
+    imported.import_all({address: values["id"] for address, values in state.items()})
     for address, change in imported.planned_changes().items():
         changed = {k for k in change["after"] if change["before"].get(k) != change["after"][k]}
         assert change["actions"] == ["update"] and changed <= write_only(REGISTRY[address.split(".")[0]]), \
@@ -228,5 +238,5 @@ def test_invalid_value_fails_with_the_api_message_naming_the_attribute(
     assert f"Cannot create {case.type}" in output
     assert message in output
     assert f"with {case.address}," in output
-    assert f"{attribute} = {value}" in output  # Terraform shows the offending line of the configuration
+    assert (case.shown or f"{attribute} = {value}") in output  # Terraform shows the offending line
     assert f"{case.address}: Creation complete" not in output

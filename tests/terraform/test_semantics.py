@@ -145,8 +145,8 @@ def test_import_of_a_relationship_by_its_composite_id(terraform: WorkspaceFactor
     assert bad.returncode == 1 and "is not an agent role id (<agent_id>:<identity_id>)" in flat(bad.output)
     imported.import_("agyn_agent_role.example", role["id"]).check()
     assert imported.state()["agyn_agent_role.example"] == role
-    imported.write_imports({address: values["id"] for address, values in state.items()
-                            if address != "agyn_agent_role.example"})
+    imported.import_all({address: values["id"] for address, values in state.items()
+                        if address != "agyn_agent_role.example"})
     imported.apply().check()  # imports the rest (and sends the LLM provider's token again)
     imported.assert_idempotent()
 

@@ -28,7 +28,7 @@ resource "agyn_agent" "example" {
   runner_labels   = { zone = "eu-west" }
   capabilities    = ["docker"]
   availability    = "internal"
-  resources = {
+  resources {
     requests_cpu    = "250m"
     requests_memory = "256Mi"
     limits_memory   = "1Gi"

@@ -15,7 +15,7 @@ resource "agyn_secret_provider" "vault" {
   organization_id = agyn_organization.acme.id
   name            = "vault"
   type            = "vault"
-  vault = {
+  vault {
     address = "https://vault.example.com:8200"
     token   = "hvs.example-vault-token"
   }

@@ -7,7 +7,7 @@ resource "agyn_secret_provider" "example" {
   name            = "vault"
   description     = "The team's Vault"
   type            = "vault"
-  vault = {
+  vault {
     address = "https://vault.example.com:8200"
     token   = "hvs.example-vault-token"
   }
