@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -19,6 +21,7 @@ from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
 from agyn.kit.platform import Platform
 from agyn.modules import build_platform, routers
+from agyn.notifications.socketio import SocketIOGateway
 from agyn.settings import Settings, decryption_keys
 
 log = logging.getLogger("agyn.app")
@@ -80,6 +83,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
+    app.mount("/socket.io", platform.get(SocketIOGateway).asgi)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app
+
+
+class PlatformServer(uvicorn.Server):
+    """uvicorn for the platform's app: asked to exit, it first ends the long-lived streams (SSE,
+    Socket.IO) that it would otherwise wait for before stopping."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, FastAPI):
+            platform: Platform = app.state.platform
+            platform.drain()
+        await super().shutdown(sockets)

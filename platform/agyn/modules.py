@@ -30,6 +30,7 @@ MODULES = (
     "agents",
     "runners",
     "apps",
+    "notifications",
 )
 
 

@@ -1,0 +1,143 @@
+"""The hub of one process: who listens to which rooms, each with a bounded queue.
+
+Delivery never waits on a subscriber: an envelope is put in each listener's queue, and a listener
+whose queue is full is dropped there and then (its buffered envelopes discarded, a `Closed` notice
+queued in their place) so that one slow client never slows the others. A dropped client
+resynchronises by pulling (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from agyn.notifications.envelope import Envelope
+
+log = logging.getLogger("agyn.notifications")
+
+SLOW_CONSUMER = "slow_consumer"
+SERVER_SHUTDOWN = "server_shutdown"
+EVENTS_LOST = "events_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The last thing a dropped subscription yields: why it ended."""
+
+    reason: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"reason": self.reason, "detail": self.detail}
+
+
+class Subscription:
+    """One client's interest in some rooms, and the envelopes waiting for it."""
+
+    __slots__ = ("_on_close", "_queue", "closed", "rooms")
+
+    def __init__(self, rooms: Iterable[str], queue_size: int, on_close: Callable[[Closed], None] | None) -> None:
+        self.rooms: set[str] = set(rooms)
+        self.closed: Closed | None = None
+        self._queue: asyncio.Queue[Envelope | Closed] = asyncio.Queue(queue_size)
+        self._on_close = on_close
+
+    async def get(self) -> Envelope | Closed:
+        return await self._queue.get()
+
+    def get_nowait(self) -> Envelope | Closed | None:
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def _offer(self, envelope: Envelope) -> bool:
+        try:
+            self._queue.put_nowait(envelope)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+    def _close(self, closed: Closed) -> None:
+        self.closed = closed
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(closed)
+        if self._on_close is not None:
+            self._on_close(closed)
+
+
+class Hub:
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self._rooms: dict[str, set[Subscription]] = {}
+        self._subscriptions: set[Subscription] = set()
+        self.dropped = 0
+        """Subscriptions dropped for being too slow, since start."""
+
+    @property
+    def subscriptions(self) -> int:
+        return len(self._subscriptions)
+
+    def subscribe(self, rooms: Iterable[str], on_close: Callable[[Closed], None] | None = None) -> Subscription:
+        """A subscription to `rooms` (already authorized); `on_close` hears when the hub ends it."""
+        subscription = Subscription((), self.queue_size, on_close)
+        self._subscriptions.add(subscription)
+        self.add_rooms(subscription, rooms)
+        return subscription
+
+    def add_rooms(self, subscription: Subscription, rooms: Iterable[str]) -> None:
+        if subscription.closed is not None:
+            return
+        for room in rooms:
+            subscription.rooms.add(room)
+            self._rooms.setdefault(room, set()).add(subscription)
+
+    def remove_rooms(self, subscription: Subscription, rooms: Iterable[str]) -> None:
+        for room in rooms:
+            subscription.rooms.discard(room)
+            listeners = self._rooms.get(room)
+            if listeners is not None:
+                listeners.discard(subscription)
+                if not listeners:
+                    del self._rooms[room]
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """The client went away (or was dropped): forget it."""
+        self.remove_rooms(subscription, tuple(subscription.rooms))
+        self._subscriptions.discard(subscription)
+
+    def deliver(self, envelope: Envelope) -> int:
+        """Queue `envelope` for every subscriber of any of its rooms (once each); returns how many."""
+        rooms = envelope.rooms
+        if len(rooms) == 1:
+            listeners = self._rooms.get(rooms[0])
+            targets: Iterable[Subscription] = tuple(listeners) if listeners else ()
+        else:
+            found: set[Subscription] = set()
+            for room in rooms:
+                found.update(self._rooms.get(room, ()))
+            targets = found
+        delivered = 0
+        for subscription in targets:
+            if subscription._offer(envelope):
+                delivered += 1
+            else:
+                self.dropped += 1
+                self.drop(subscription, SLOW_CONSUMER,
+                          f"more than {self.queue_size} events were waiting for this client; pull to resynchronise")
+        return delivered
+
+    def drop(self, subscription: Subscription, reason: str, detail: str) -> None:
+        """End a subscription: it yields `Closed(reason, detail)` next, and nothing after."""
+        if subscription.closed is not None:
+            return
+        log.info("notification subscriber dropped", extra={"reason": reason, "rooms": sorted(subscription.rooms)})
+        self.unsubscribe(subscription)
+        subscription._close(Closed(reason, detail))
+
+    def close_all(self, reason: str, detail: str) -> None:
+        for subscription in tuple(self._subscriptions):
+            self.drop(subscription, reason, detail)

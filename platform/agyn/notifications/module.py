@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from agyn.authorization.service import AuthorizationService
+from agyn.kit.events import Handler
+from agyn.kit.platform import Module, Platform
+from agyn.notifications.endpoints import router
+from agyn.notifications.rooms import ModelRoomAuthorizer
+from agyn.notifications.service import NotificationsService
+from agyn.notifications.socketio import SocketIOGateway
+from agyn.settings import Settings
+
+
+def services(platform: Platform) -> list[object]:
+    notifications = NotificationsService(platform, platform.get(Settings).notifications,
+                                         ModelRoomAuthorizer(platform.get(AuthorizationService)))
+    return [notifications, SocketIOGateway(notifications)]
+
+
+def subscriptions(platform: Platform) -> list[tuple[str, Handler]]:
+    return [("*", platform.get(NotificationsService).forward)]
+
+
+async def start(platform: Platform) -> None:
+    notifications = platform.get(NotificationsService)
+    await notifications.broker.start()
+    platform.on_drain.append(notifications.close_streams)
+
+
+async def stop(platform: Platform) -> None:
+    notifications = platform.get(NotificationsService)
+    notifications.close_streams()
+    await platform.get(SocketIOGateway).close()
+    await notifications.broker.stop()
+
+
+MODULE = Module(name="notifications", services=services, routers=(router,), subscriptions=subscriptions,
+                on_start=start, on_stop=stop)
