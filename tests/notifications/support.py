@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,3 +143,56 @@ async def make_thread(platform: Platform, organization_id: str, *participants: U
                                     *(TupleKey(f"identity:{p.id}", "participant", f"thread:{thread_id}")
                                       for p in participants)])
     return thread_id
+
+
+AGYN = Path(sys.executable).with_name("agyn")
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without any AGYN_* setting, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
+    env.update(NO_COLOR="1", PYTHONUNBUFFERED="1", AGYN_LOG_FORMAT="text")
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServeProcess:
+    """`agyn serve` in the background (one replica), its output in files beside its data dir."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], name: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir.parent / f"serve-{name}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([str(AGYN), "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+                                            env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    async def healthy(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=1.0) as client:
+            async with asyncio.timeout(60):
+                while True:
+                    if self.process.poll() is not None:
+                        raise AssertionError(f"agyn serve exited with {self.process.returncode}:\n"
+                                             f"{self.log.read_text()}")
+                    try:
+                        if (await client.get("/healthz")).status_code == 200:
+                            return
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.05)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode

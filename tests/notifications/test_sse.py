@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from tests.conftest import assert_problem
@@ -93,3 +94,15 @@ async def test_agent_updates_reach_the_agent_and_organization_rooms(live: Live) 
             assert message.event == "agent.updated"
             assert message.envelope["payload"] == {"agent_id": agent["id"]}
             assert message.envelope["rooms"] == [f"agent:{agent['id']}", f"organization:{org.id}"]
+
+
+async def test_a_closed_subscription_ends_the_stream_with_its_reason(live: Live) -> None:
+    user = await live.api.user()
+    async with sse(live.api.client, user.token, "thread_participant:me") as stream:
+        live.notifications.close_streams()  # as when the server is asked to exit
+        message = await stream.next()
+        assert message.event == "notifications.closed" and message.id is None
+        assert message.envelope["reason"] == "server_shutdown" and message.envelope["detail"]
+        with pytest.raises(EOFError):
+            await stream.next()
+    assert live.notifications.hub.subscriptions == 0

@@ -58,14 +58,14 @@ class SocketIOGateway:
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthenticated", "detail": "connect with auth {\"token\": \"<API token>\"}"})
         try:
+            if not isinstance(token, str) or not token:
+                raise Unauthenticated("connect with auth {\"token\": \"<API token>\"}")
             principal = await self.notifications.authenticate(token)
         except Unauthenticated as error:
+            # the client sees {message, data}: the detail, and the problem's code and detail
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": error.code, "detail": error.detail}) from None
+                error.detail, {"code": error.code, "detail": error.detail}) from None
         subscription = self.hub.subscribe(())
         pump = asyncio.create_task(self._pump(sid, subscription), name=f"socketio-pump-{sid}")
         self._clients[sid] = _Client(principal, subscription, pump)
