@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up a virtualenv, start the platform on the embedded defaults, and call it with the admin token.
-# The server keeps running in the foreground afterwards; Ctrl-C stops it.
+# Set up a virtualenv, start the platform on the embedded defaults in the background, and call it with the
+# admin token. The platform keeps running afterwards: `.venv/bin/agyn stop` stops it. Works the same at a
+# terminal and in a script. AGYN_PORT (default 8080) and AGYN_DATA_DIR (default .agyn) choose where.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,18 +17,16 @@ if [ ! -x .venv/bin/agyn ]; then
 fi
 
 echo "==> Starting agyn serve on http://127.0.0.1:${PORT} (data dir ${DATA_DIR})"
-.venv/bin/agyn serve --port "$PORT" --data-dir "$DATA_DIR" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' INT TERM
-
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER" 2>/dev/null; then echo "agyn serve exited; see the error above" >&2; exit 1; fi
-  sleep 0.1
-done
+# `serve --detach` checks the port before anything else: a port another process holds is an error here,
+# never a "running" platform that is someone else's
+if ! .venv/bin/agyn serve --detach --port "$PORT" --data-dir "$DATA_DIR"; then
+  echo "==> The platform did not start. If port ${PORT} is taken, use another one:" \
+       "AGYN_PORT=8081 bash scripts/quickstart.sh (or stop the process using ${PORT})." >&2
+  exit 1
+fi
 
 echo "==> GET /me with the admin token from ${DATA_DIR}/admin-token"
 curl -fsS -H "Authorization: Bearer $(cat "${DATA_DIR}/admin-token")" "http://127.0.0.1:${PORT}/me"
 echo
-echo "==> The platform is running (API docs: http://127.0.0.1:${PORT}/docs). Ctrl-C to stop."
-wait "$SERVER"
+echo "==> The platform is running in the background (API docs: http://127.0.0.1:${PORT}/docs, log:" \
+     "${DATA_DIR}/agyn.log). Stop it with: .venv/bin/agyn stop"

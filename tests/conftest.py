@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from agyn import migrations
 from agyn.app import create_app
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.db import Database
 from agyn.models import metadata
 from agyn.settings import Settings, normalise_database_url
@@ -152,17 +153,19 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
 
 
 @asynccontextmanager
-async def running_api(database_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
+async def running_api(
+    database_url: str, data_dir: Path, *, clock: Clock = SYSTEM_CLOCK, **overrides: Any
+) -> AsyncIterator[Api]:
     """A freshly bootstrapped in-process platform on an emptied database, with extra settings."""
     await empty_database(database_url)
-    async with serving(make_settings(data_dir, database_url, **overrides)) as api:
+    async with serving(make_settings(data_dir, database_url, **overrides), clock=clock) as api:
         yield api
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Api]:
+async def serving(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> AsyncIterator[Api]:
     """The in-process platform on these settings as they are (a restart keeps the data)."""
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://agyn.test") as client:

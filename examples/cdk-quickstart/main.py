@@ -3,6 +3,11 @@
 `python main.py` synthesizes `cdktf.out/stacks/quickstart/cdk.tf.json`; `cdktf deploy` applies it (README).
 """
 
+import os
+
+# before jsii starts Node: the project runs on Node 20, and jsii would print its end-of-life banner
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 from cdktf import App, TerraformOutput, TerraformStack, TerraformVariable
 from constructs import Construct
 
@@ -20,6 +25,7 @@ from agyn_cdk import (
     Volume,
 )
 from agyn_cdk.l1 import AgynSecret, AgynUser
+from agyn_cdk.report import synth
 
 
 class Quickstart(TerraformStack):
@@ -63,4 +69,4 @@ class Quickstart(TerraformStack):
 
 app = App()
 Quickstart(app, "quickstart")
-app.synth()
+synth(app)  # and say what was written

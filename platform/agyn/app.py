@@ -15,13 +15,14 @@ from prometheus_client import CollectorRegistry
 from agyn import __version__, migrations
 from agyn.authorization.service import AuthorizationService
 from agyn.bootstrap import BootstrapResult, bootstrap
+from agyn.gateway.docs import install_docs
 from agyn.gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
 from agyn.kit.platform import Platform
-from agyn.modules import build_platform, routers
-from agyn.notifications.socketio import SocketIOGateway
+from agyn.modules import build_platform, mounts, routers
 from agyn.settings import Settings, decryption_keys
 
 log = logging.getLogger("agyn.app")
@@ -52,9 +53,9 @@ def announce_admin_token(result: BootstrapResult) -> None:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
-    platform = build_platform(settings)
+    platform = build_platform(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,15 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Control and data plane of the Agyn agent platform.",
         lifespan=lifespan,
         dependencies=[Depends(reject_nul_in_query)],
+        docs_url=None, redoc_url=None,  # install_docs serves them without a CDN
     )
     app.state.platform = platform
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(platform.database.after_commit_failures)
     app.state.metrics_registry.register(platform.events.handler_failures)
     install_error_handlers(app)
+    install_docs(app)
     for router in routers():
         app.include_router(router)
-    app.mount("/socket.io", platform.get(SocketIOGateway).asgi)
+    for path, mounted in mounts(platform):
+        app.mount(path, mounted)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app

@@ -15,7 +15,9 @@ from agyn.kit.resources import REGISTRY, Registry
 
 if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: keep its start light
     from fastapi import APIRouter
+    from starlette.types import ASGIApp
 
+    from agyn.kit.clock import Clock
     from agyn.kit.platform import Module, Platform
     from agyn.settings import Settings
 
@@ -30,6 +32,8 @@ MODULES = (
     "agents",
     "runners",
     "apps",
+    "token_counting",
+    "testllm",
     "notifications",
 )
 
@@ -48,16 +52,17 @@ def load_modules() -> tuple[Module, ...]:
     return tuple(importlib.import_module(f"agyn.{name}.module").MODULE for name in MODULES)
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     """The platform for one process: shared parts from settings, then each module in order."""
     import redis.asyncio as redis
 
+    from agyn.kit.clock import Clock
     from agyn.kit.db import Database
     from agyn.kit.events import EventBus
     from agyn.kit.platform import Platform
 
     platform = Platform(Database(settings.effective_database_url), EventBus(),
-                        redis.from_url(settings.redis_url) if settings.redis_url else None)
+                        redis.from_url(settings.redis_url) if settings.redis_url else None, clock or Clock())
     platform.provide(settings)
     for module in load_modules():
         for service in module.services(platform):
@@ -71,6 +76,11 @@ def build_platform(settings: Settings) -> Platform:
         if module.on_stop is not None:
             platform.on_stop.append(module.on_stop)
     return platform
+
+
+def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
+    """ASGI apps served beside the API, at their paths."""
+    return [mount for module in load_modules() for mount in module.mounts(platform)]
 
 
 def routers() -> list[APIRouter]:

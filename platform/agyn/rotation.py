@@ -73,10 +73,11 @@ class KeyRotation:
                 current, files = decode_key(configured), None
             else:
                 files = KeyFiles(settings.encryption_key_path)
-                current = files.current()
-                if current is None:
+                stored = files.current()
+                if stored is None:
                     raise RotationError(f"there is no encryption key in {settings.data_dir}: point --data-dir (or "
                                         "AGYN_DATA_DIR) at the platform's data dir")
+                current = stored
                 pending = files.pending()
                 if pending is not None and new is not None and new != pending:
                     raise RotationError(f"a rotation to key {key_id(pending)} did not finish ({files.next_path} "
@@ -126,7 +127,8 @@ def sealed_tables() -> list[SealedTable]:
     tables = [SealedTable(resource.name, MODELS[resource.collection].__table__, "id", tuple(encrypted_paths(resource)),
                           partial(value_aad, resource))
               for resource in REGISTRY if resource.storage == "table" and encrypted_paths(resource)]
-    tables.append(SealedTable("idempotency record", IdempotencyRecord.__table__, "scope", (("body", None),),
+    idempotency: Table = IdempotencyRecord.__table__  # type: ignore[assignment]  # declarative: always a Table
+    tables.append(SealedTable("idempotency record", idempotency, "scope", (("body", None),),
                               lambda scope, _path: str(scope).encode()))
     return tables
 

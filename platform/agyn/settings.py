@@ -66,6 +66,17 @@ class NotificationsSettings(BaseModel):
         description="The Redis pub/sub channel the replicas share (with redis_url).")
 
 
+class TestLLMSettings(BaseModel):
+    """The built-in scripted test LLM served at `/testllm`."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    suites_dir: Path | None = Field(
+        default=None,
+        description="A directory of suite files (*.yaml) served besides the bundled ones and <data dir>/testllm/; "
+                    "files are re-read when they change.")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -81,6 +92,7 @@ class Settings(BaseSettings):
     openfga: OpenFGASettings = OpenFGASettings()
     notifications: NotificationsSettings = NotificationsSettings()
     oidc: OIDCSettings = OIDCSettings()
+    testllm: TestLLMSettings = TestLLMSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",

@@ -1,15 +1,19 @@
-"""The tenant stack: one organization (members, LLM models, secrets, agents) from a YAML file.
+"""The tenant stack: one organization (users, members, LLM models, secrets, agents) from a YAML file.
 
     python main.py                       # synthesizes tenant.yaml into cdktf.out/stacks/tenant
     TENANT_FILE=other.yaml python main.py
 
-The file is validated first (unknown keys, unknown model / secret / member names) so a typo is an
-error naming its place, not a Terraform failure later. Runs on cdktf or cdktn (`agyn_cdk.cdk`).
+The file is validated first (unknown keys, unknown model / secret / member / user names) so a typo is
+an error line naming its place, not a Terraform failure later. Runs on cdktf or cdktn (`agyn_cdk.cdk`).
 """
 
 from __future__ import annotations
 
 import os
+
+# before jsii starts Node: the project runs on Node 20, and jsii would print its end-of-life banner
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +37,8 @@ from agyn_cdk import (
     Volume,
     cdk,
 )
-from agyn_cdk.l1 import AgynSecret
+from agyn_cdk.l1 import AgynSecret, AgynUser, DataAgynUser
+from agyn_cdk.report import synth
 
 DEFAULT_FILE = Path(__file__).with_name("tenant.yaml")
 
@@ -51,10 +56,34 @@ class SecretRef(Strict):
     """A secret's name in `secrets`."""
 
 
+class UserConfig(Strict):
+    username: str
+    name: str | None = None
+    email: str | None = None
+    oidc_subject: str | None = None
+    """The user's subject at the OIDC issuer (default `local|<username>`: a user with API tokens only)."""
+
+
 class MemberConfig(Strict):
-    key: str
-    identity_id: str
+    user: str | None = None
+    """A username: of `users`, or of a user already on the platform (looked up at deploy)."""
+    identity_id: str | None = None
+    """Or an identity's id (a user's, agent's or app's)."""
+    key: str | None = None
+    """How agents' roles refer to the member (default: `user`)."""
     role: Literal["owner", "member"] = "member"
+
+    @model_validator(mode="after")
+    def one_identity(self) -> MemberConfig:
+        if (self.user is None) == (self.identity_id is None):
+            raise ValueError("give either user (a username) or identity_id")
+        if self.key is None and self.user is None:
+            raise ValueError("a member given by identity_id needs a key")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.key or self.user or ""
 
 
 class LlmConfig(Strict):
@@ -134,6 +163,7 @@ class AgentConfig(Strict):
 
 class Tenant(Strict):
     organization: str
+    users: list[UserConfig] = []
     members: list[MemberConfig] = []
     llm: LlmConfig | None = None
     secrets: dict[str, SecretConfig] = {}
@@ -141,25 +171,50 @@ class Tenant(Strict):
 
     @model_validator(mode="after")
     def names_resolve(self) -> Tenant:
+        """Every name that refers to another part of the file resolves; all problems at once, a line each."""
+        problems = []
         models = sorted(self.llm.models) if self.llm else []
-        members = [m.key for m in self.members]
+        members = [m.name for m in self.members]
+        for name in {n for n in members if members.count(n) > 1}:
+            problems.append(f"members: {name!r} appears more than once")
+        usernames = [u.username for u in self.users]
+        for name in {n for n in usernames if usernames.count(n) > 1}:
+            problems.append(f"users: {name!r} appears more than once")
         for index, agent in enumerate(self.agents):
             where = f"agents[{index}] ({agent.name})"
             if agent.model not in models:
-                raise ValueError(f"{where}: model {agent.model!r} is not in llm.models ({', '.join(models)})")
+                problems.append(f"{where}: model {agent.model!r} is not in llm.models ({', '.join(models)})")
             envs = [agent.env] + [s.env for s in agent.mcp_servers] + [h.env for h in agent.hooks]
             for value in (v for env in envs for v in env.values()):
                 if isinstance(value, SecretRef) and value.secret not in self.secrets:
-                    raise ValueError(f"{where}: secret {value.secret!r} is not in secrets "
-                                     f"({', '.join(sorted(self.secrets))})")
+                    problems.append(f"{where}: secret {value.secret!r} is not in secrets "
+                                    f"({', '.join(sorted(self.secrets))})")
             for role in agent.roles:
                 if role.member not in members:
-                    raise ValueError(f"{where}: member {role.member!r} is not in members ({', '.join(members)})")
+                    problems.append(f"{where}: member {role.member!r} is not in members ({', '.join(members)})")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
 def load(path: Path) -> Tenant:
     return Tenant.model_validate(yaml.safe_load(path.read_text()) or {})
+
+
+_MESSAGES = {"extra_forbidden": "unknown key", "missing": "missing"}
+
+
+def problems(error: ValidationError) -> list[str]:
+    """One line per problem, `agents[0].nick: unknown key`, without pydantic's input dumps and links."""
+    lines = []
+    for item in error.errors(include_url=False):
+        where = ""
+        for part in item["loc"]:
+            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+        message = _MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
+        for line in message.splitlines():
+            lines.append(f"{where}: {line}" if where else line)
+    return lines
 
 
 class TenantStack(cdk.TerraformStack):
@@ -172,8 +227,21 @@ class TenantStack(cdk.TerraformStack):
         if tenant.llm is not None:
             token = self.variable(tenant.llm.token_variable, "the LLM provider's API key")
             llm = LlmCatalogProps(token=token, **tenant.llm.given("token_variable"))
+        users = {u.username: AgynUser(self, f"user-{u.username}", username=u.username,
+                                      oidc_subject=u.oidc_subject or f"local|{u.username}", name=u.name,
+                                      email=u.email).id
+                 for u in tenant.users}
+
+        def identity(member: MemberConfig) -> str:
+            if member.identity_id is not None:
+                return member.identity_id
+            assert member.user is not None  # MemberConfig.one_identity
+            if member.user not in users:  # a user already on the platform
+                users[member.user] = DataAgynUser(self, f"existing-user-{member.user}", username=member.user).id
+            return users[member.user]
+
         org = Organization(self, "organization", name=tenant.organization, llm=llm,
-                           members=[Member(m.identity_id, m.role, key=m.key) for m in tenant.members])
+                           members=[Member(identity(m), m.role, key=m.name) for m in tenant.members])
         secrets = {name: AgynSecret(self, f"secret-{name}", organization_id=org.id, name=name,
                                     description=secret.description,
                                     value=self.variable(secret.value_variable, f"the value of secret {name}"))
@@ -208,12 +276,17 @@ def main() -> int:
     path = Path(os.environ.get("TENANT_FILE", DEFAULT_FILE))
     try:
         tenant = load(path)
-    except (OSError, yaml.YAMLError, ValidationError) as error:
-        print(f"error: {path}: {error}", file=sys.stderr)
+    except ValidationError as error:
+        for line in problems(error):
+            print(f"error: {path}: {line}", file=sys.stderr)
+        return 2
+    except (OSError, yaml.YAMLError) as error:
+        reason = " ".join(str(getattr(error, "strerror", None) or error).split())
+        print(f"error: {path}: {reason}", file=sys.stderr)
         return 2
     app = cdk.App()
     TenantStack(app, "tenant", tenant)
-    app.synth()
+    synth(app)  # and say what was written
     return 0
 
 

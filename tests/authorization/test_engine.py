@@ -18,6 +18,7 @@ from agyn.authorization.engine import (
     parse_user,
     userset_ref,
 )
+from tests.authorization.reference import ReferenceEvaluator
 
 MODEL = """\
 model
@@ -156,6 +157,27 @@ def test_tuple_to_userset_follows_parents(engine: Engine, store: InMemoryTupleSt
     assert not engine.check(store, "user:ann", "viewer", "doc:leaf")
 
 
+@pytest.mark.parametrize("granting", ["doc:p1", "doc:p2"])
+def test_tuple_to_userset_follows_every_parent(engine: Engine, store: InMemoryTupleStore, granting: str) -> None:
+    """Two parents, one of them grants: whichever the store yields first, the other must be followed too."""
+    store.load([T("doc:leaf#parent@doc:p1"), T("doc:leaf#parent@doc:p2"), T(f"{granting}#owner@user:ann")])
+    assert engine.check(store, "user:ann", "viewer", "doc:leaf")
+    assert engine.list_objects(store, "user:ann", "viewer", "doc") == sorted([granting, "doc:leaf"])
+    assert not engine.check(store, "user:bob", "viewer", "doc:leaf")
+
+
+def test_a_userset_has_its_own_relation(engine: Engine, store: InMemoryTupleStore) -> None:
+    """As in OpenFGA, `group:g#member` is a member of `group:g` with no tuple saying so, at any depth."""
+    store.load([T("doc:1#editor@group:other#member"), T("doc:2#parent@doc:3")])
+    assert engine.check(store, "group:g#member", "member", "group:g")
+    assert not engine.check(store, "group:g#member", "member", "group:h")
+    assert engine.list_objects(store, "group:g#member", "member", "group") == ["group:g"]
+    store.add(T("group:other#member@user:ann"))
+    assert engine.check(store, "group:other#member", "viewer", "doc:1")  # editor through its own userset
+    assert engine.list_objects(store, "group:other#member", "viewer", "doc") == ["doc:1"]
+    assert not engine.check(store, "user:ann", "member", "group:g")
+
+
 def test_wildcard(engine: Engine, store: InMemoryTupleStore) -> None:
     store.add(T("doc:1#public@user:*"))
     assert engine.check(store, "user:anyone", "public", "doc:1")
@@ -251,11 +273,16 @@ def test_list_objects(engine: Engine, store: InMemoryTupleStore) -> None:
         engine.list_objects(store, "user:ann", "nope", "doc")
 
 
-def test_list_objects_agrees_with_check(engine: Engine, store: InMemoryTupleStore) -> None:
-    """On a tangle of parents, groups and blocks, list_objects returns exactly the objects check allows."""
+def test_list_objects_agrees_with_a_reference_evaluator(engine: Engine, store: InMemoryTupleStore) -> None:
+    """On a tangle of parents (two per document), groups and blocks, list_objects returns exactly the
+    documents a naive evaluator (`tests/authorization/reference.py`) allows, found by trying every one."""
     users = [f"user:u{i}" for i in range(6)]
     for i in range(12):
-        store.add(T(f"doc:{i}#parent@doc:{i // 2}") if i else T("doc:0#owner@user:u0"))
+        if i:
+            store.add(T(f"doc:{i}#parent@doc:{i // 2}"))
+            store.add(T(f"doc:{i}#parent@doc:{(i * 5) % 12}" if (i * 5) % 12 != i else f"doc:{i}#parent@doc:0"))
+        else:
+            store.add(T("doc:0#owner@user:u0"))
         store.add(T(f"doc:{i}#editor@{users[i % 6]}"))
         if i % 3 == 0:
             store.add(T(f"doc:{i}#blocked@group:g{i % 2}#member"))
@@ -263,10 +290,17 @@ def test_list_objects_agrees_with_check(engine: Engine, store: InMemoryTupleStor
             store.add(T(f"doc:{i}#reviewer@{users[(i + 1) % 6]}"))
     for i in range(6):
         store.add(T(f"group:g{i % 2}#member@{users[i]}"))
+    store.add(T("doc:5#reviewer@user:u5"))  # u5 edits doc:5 too: an approver
+    reference = ReferenceEvaluator(engine.model, store)
+    found = {}
     for user in users:
         for relation in ("viewer", "editor", "approver"):
-            expected = [f"doc:{i}" for i in range(12) if engine.check(store, user, relation, f"doc:{i}")]
-            assert engine.list_objects(store, user, relation, "doc") == sorted(expected)
+            found[(user, relation)] = engine.list_objects(store, user, relation, "doc")
+            assert found[(user, relation)] == reference.list_objects(user, relation, "doc"), (user, relation)
+    # what the fixture guarantees, so that agreeing on empty lists cannot pass for agreement
+    assert all(found[(user, "editor")] for user in users)
+    assert sum(len(v) for (_, relation), v in found.items() if relation == "viewer") >= 12
+    assert found[("user:u5", "approver")] == ["doc:5"]
 
 
 # --- validate_tuple -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sysconfig
 from collections import Counter
 from pathlib import Path
 
@@ -15,42 +14,10 @@ import yaml
 
 from agyn.authorization import dsl, fga_yaml
 from agyn.authorization.engine import MODEL_FILE
-from agyn.authorization.fga_yaml import Outcome, list_result
+from agyn.authorization.fga_yaml import Outcome
+from tests.authorization.fga_cli import FGA, run_fga
 
 TESTS_FILE = MODEL_FILE.with_name("model.fga.yaml")
-FGA = Path(sysconfig.get_path("scripts")) / "fga"
-
-
-def run_fga(tests_file: Path) -> tuple[int, list[Outcome]]:
-    """`fga model test --verbose` prints one JSON result per assertion; turn them into Outcomes."""
-    proc = subprocess.run(
-        [str(FGA), "model", "test", "--tests", str(tests_file), "--verbose", "--suppress-summary"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.stdout.strip(), f"fga printed no results (exit {proc.returncode}): {proc.stderr}"
-    outcomes = []
-    for test in json.loads(proc.stdout):
-        for r in test.get("check_results") or []:
-            req = r["request"]
-            outcomes.append(
-                Outcome(test["name"], "check", req["user"], req["relation"], req["object"], r["expected"], r["got"],
-                        _error(r))
-            )
-        for r in test.get("list_objects_results") or []:
-            req = r["request"]
-            got = list_result(r["got"]) if r["got"] is not None else None
-            outcomes.append(
-                Outcome(test["name"], "list_objects", req["user"], req["relation"], req["type"],
-                        list_result(r["expected"]), got, _error(r))
-            )
-    return proc.returncode, outcomes
-
-
-def _error(result: dict) -> str | None:
-    return json.dumps(result["error"]) if result.get("error") else None
 
 
 def comparable(outcomes: list[Outcome]) -> Counter:

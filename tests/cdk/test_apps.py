@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cdk.support import QUICKSTART, TENANT, assert_snapshot, copy_app, normalized, run_app, synth
+from tests.cdk.support import (
+    QUICKSTART,
+    SYNTH_TIMEOUT,
+    TENANT,
+    app_env,
+    assert_snapshot,
+    copy_app,
+    normalized,
+    run_app,
+    synth,
+)
 
 
 def test_quickstart_synthesizes_as_committed(tmp_path: Path) -> None:
@@ -66,7 +77,8 @@ def test_an_unknown_framework_is_refused(tmp_path: Path) -> None:
     (("GITHUB_TOKEN: {secret: github-token}", "GITHUB_TOKEN: {secret: gh}"),
      "agents[0] (reviewer): secret 'gh' is not in secrets (github-token)"),
     (("member: bob", "member: carol"), "member 'carol' is not in members (alice, bob)"),
-    (("    nickname: reviewer\n", "    nick: reviewer\n"), "agents.0.nick\n  Extra inputs are not permitted"),
+    (("    nickname: reviewer\n", "    nick: reviewer\n"), "agents[0].nick: unknown key"),
+    (("  - user: bob\n", "  - role: member\n"), "members[1]: give either user (a username) or identity_id"),
 ])
 def test_tenant_file_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     app = copy_app(TENANT, tmp_path / "tenant")
@@ -76,4 +88,30 @@ def test_tenant_file_mistakes_are_named(tmp_path: Path, change: tuple[str, str],
     result = run_app(app)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(f"error: {app / 'tenant.yaml'}: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # one line, no pydantic dump or links
     assert not (app / "cdktf.out").exists()
+
+
+def test_tenant_file_problems_are_a_line_each(tmp_path: Path) -> None:
+    app = copy_app(TENANT, tmp_path / "tenant")
+    text = (app / "tenant.yaml").read_text()
+    for old, new in [("model: gpt-4o\n", "model: gpt-5\n"), ("member: bob", "member: carol")]:
+        text = text.replace(old, new, 1)
+    (app / "tenant.yaml").write_text(text)
+    result = run_app(app)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {app / 'tenant.yaml'}: agents[0] (reviewer): model 'gpt-5' is not in llm.models (gpt-4o, gpt-4o-mini)",
+        f"error: {app / 'tenant.yaml'}: agents[0] (reviewer): member 'carol' is not in members (alice, bob)"]
+
+
+def test_the_apps_say_what_they_wrote(tmp_path: Path) -> None:
+    for source, stack in [(QUICKSTART, "quickstart"), (TENANT, "tenant")]:
+        app = copy_app(source, tmp_path / stack)
+        env = {k: v for k, v in app_env().items() if k != "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
+        result = subprocess.run([sys.executable, "main.py"], cwd=app, env=env, capture_output=True, text=True,
+                                timeout=SYNTH_TIMEOUT, check=False)  # main.py silences jsii's banner itself
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"Wrote cdktf.out/stacks/{stack}/cdk.tf.json: stack {stack}, "), result.stdout
+        assert "cdktf deploy --auto-approve --skip-provider-lock" in result.stdout
+        assert "end-of-life" not in result.stdout + result.stderr and "b'" not in result.stdout + result.stderr

@@ -33,10 +33,14 @@ HEALTHY_TIMEOUT = 30.0  # generous: only "it became healthy" is asserted, never 
 COMMAND_TIMEOUT = 60.0
 
 
+NO_CLIENT_CONFIG = "/nonexistent/agyn-client-config.toml"
+"""No `agyn login` file of the machine's user applies unless a test writes one."""
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """The caller's environment without any AGYN_* setting, so only what a test sets applies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
-    env.update(NO_COLOR="1", COLUMNS="80", PYTHONUNBUFFERED="1")
+    env.update(NO_COLOR="1", COLUMNS="80", PYTHONUNBUFFERED="1", AGYN_CLIENT_CONFIG=NO_CLIENT_CONFIG)
     env.update(extra)
     return env
 

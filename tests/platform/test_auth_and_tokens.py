@@ -98,21 +98,23 @@ async def test_token_value_is_stored_only_as_a_hash(api: Api) -> None:
 async def test_token_checks_are_cached_for_a_bounded_time(database_url: str, tmp_path: Path) -> None:
     """A replica trusts a token it checked for `token_cache_seconds`: a revocation made elsewhere (the
     row deleted behind its back) reaches it within that time; its own revocations at once."""
-    import asyncio
-
     from sqlalchemy import delete
 
     from agyn.users.models import ApiToken
     from tests.conftest import running_api
+    from tests.support.clock import FakeClock
 
-    async with running_api(database_url, tmp_path / "data", token_cache_seconds=0.5) as api:
+    clock = FakeClock()
+    async with running_api(database_url, tmp_path / "data", clock=clock, token_cache_seconds=5) as api:
         created = await api.client.post("/api/v1/api-tokens", headers=api.admin, json={"name": "cached"})
         token = created.json()["token"]
         assert (await api.client.get("/me", headers=api.auth(token))).status_code == 200
         async with api.app.state.platform.database.transaction() as session:  # another replica revokes it
             await session.execute(delete(ApiToken).where(ApiToken.name == "cached"))
         assert (await api.client.get("/me", headers=api.auth(token))).status_code == 200  # still trusted here
-        await asyncio.sleep(0.6)
+        clock.advance(4.9)
+        assert (await api.client.get("/me", headers=api.auth(token))).status_code == 200  # for the whole window
+        clock.advance(0.2)
         assert (await api.client.get("/me", headers=api.auth(token))).status_code == 401  # within the bound
 
         second = (await api.client.post("/api/v1/api-tokens", headers=api.admin, json={"name": "own"})).json()

@@ -14,17 +14,19 @@ import re
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from agyn.identity.models import Identity
 from agyn.kit.audit import AuditEvent
 from agyn.organizations.models import Organization
 from agyn.users.models import ApiToken, User
-from tests.conftest import Api, assert_problem
+from tests.conftest import Api, assert_problem, running_api
+from tests.support.clock import FakeClock
 
 ORGS = "/api/v1/organizations"
 MEMBERSHIPS = "/api/v1/memberships"
@@ -316,6 +318,26 @@ async def test_failed_requests_are_not_recorded_for_idempotency(api: Api) -> Non
     assert fixed.status_code == 201 and "idempotent-replayed" not in fixed.headers
 
 
+async def test_idempotency_records_expire_after_a_day(database_url: str, tmp_path: Path) -> None:
+    """A key replays its first response for 24 hours; after that it is a new request (and records anew)."""
+    clock = FakeClock()
+    async with running_api(database_url, tmp_path / "data", clock=clock) as api:
+        headers = {**api.admin, "Idempotency-Key": "daily"}
+        first = await api.client.post(TOKENS, headers=headers, json={"name": "daily"})
+        assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+        clock.advance(24 * 3600 - 1)  # the promise is spelled out: the constant could drift with the code
+        replayed = await api.client.post(TOKENS, headers=headers, json={"name": "daily"})
+        assert replayed.headers.get("idempotent-replayed") == "true" and replayed.json() == first.json()
+
+        clock.advance(2)
+        fresh = await api.client.post(TOKENS, headers=headers, json={"name": "daily"})
+        assert fresh.status_code == 201 and "idempotent-replayed" not in fresh.headers
+        assert fresh.json()["id"] != first.json()["id"]
+        again = await api.client.post(TOKENS, headers=headers, json={"name": "daily"})
+        assert again.headers.get("idempotent-replayed") == "true" and again.json()["id"] == fresh.json()["id"]
+        assert await _count(api, ApiToken, ApiToken.name == "daily") == 2
+
+
 async def test_idempotency_keys_are_per_caller(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     key = {"Idempotency-Key": "shared-key"}
@@ -515,23 +537,33 @@ class _WriteGate:
 
     def __init__(self, api: Api) -> None:
         self.url = api.app.state.platform.database.url
+        self.engine = api.app.state.platform.database.engine.sync_engine
         self.sqlite: sqlite3.Connection | None = None
         self.pg: asyncpg.Connection | None = None
+        self.writes_begun = 0
+
+    def _count_write(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            self.writes_begun += 1
 
     async def hold(self) -> None:
         if self.url.startswith("sqlite"):
             path = self.url.split(":///", 1)[1]
             self.sqlite = sqlite3.connect(path, isolation_level=None)
             self.sqlite.execute("BEGIN IMMEDIATE")
+            event.listen(self.engine, "before_cursor_execute", self._count_write)
         else:
             self.pg = await asyncpg.connect(self.url.replace("postgresql+asyncpg://", "postgresql://"))
             await self.pg.execute("BEGIN")
             await self.pg.execute("LOCK TABLE identities IN EXCLUSIVE MODE")
 
     async def wait_for_waiters(self, count: int) -> None:
-        if self.pg is None:
-            await asyncio.sleep(0.5)  # SQLite cannot show its waiters; the requests need milliseconds
-            return
+        if self.pg is None:  # SQLite cannot show its waiters: count the writes the platform began
+            for _ in range(1200):
+                if self.writes_begun >= count:
+                    return
+                await asyncio.sleep(0.025)
+            raise AssertionError("the requests never reached their first write")
         for _ in range(200):
             await self.pg.execute("SELECT pg_stat_clear_snapshot()")  # statistics are cached per transaction
             waiting = await self.pg.fetchval(
@@ -543,6 +575,7 @@ class _WriteGate:
 
     async def release(self) -> None:
         if self.sqlite is not None:
+            event.remove(self.engine, "before_cursor_execute", self._count_write)
             self.sqlite.rollback()
             self.sqlite.close()
         if self.pg is not None:

@@ -74,6 +74,7 @@ def test_gone_objects_read_as_none_and_delete_quietly() -> None:
     client = client_answering([gone, gone], seen, [])
     assert client.get("/api/v1/models", "m1") is None
     client.delete("/api/v1/models", "m1")
+    assert [(r.method, r.url.path) for r in seen] == [("GET", "/api/v1/models/m1"), ("DELETE", "/api/v1/models/m1")]
 
 
 def test_problems_become_diagnostics_on_the_named_attributes() -> None:

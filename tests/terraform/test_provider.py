@@ -10,9 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agyn_provider.install import executable_path, target_platform, version
+from agyn_provider.install import executable_path, launcher, target_platform, version
 from tests.cli.test_cli import AGYN, cli_env, free_port
-from tests.terraform.plugin import Platform, WorkspaceFactory, example, flat
+from tests.terraform.plugin import (
+    TERRAFORM,
+    Platform,
+    WorkspaceFactory,
+    example,
+    flat,
+    providers_tf,
+    terraform_env,
+    write_cli_config,
+)
 
 ORGANIZATION = example("resources", "agyn_organization")
 
@@ -25,10 +34,49 @@ def test_install_writes_an_executable_using_this_python(tmp_path: Path) -> None:
     path = executable_path(mirror)
     assert str(path.relative_to(mirror)) == \
         f"registry.terraform.io/agynio/agyn/{version()}/{target_platform()}/terraform-provider-agyn_v{version()}"
-    assert path.read_text().splitlines()[0] == f"#!{sys.executable}"
+    assert f"PYTHON={sys.executable}" in path.read_text().splitlines()
     assert path.stat().st_mode & stat.S_IXUSR and os.access(path, os.X_OK)
     output = flat(result.stdout)
     assert f"Wrote {path}" in output and f'agyn = {{ source = "agynio/agyn", version = "{version()}" }}' in output
+
+
+def test_a_moved_installation_is_named_with_the_fix(tmp_path: Path) -> None:
+    """The launcher runs the interpreter of the installation that wrote it; when that is gone, Terraform
+    shows which interpreter is missing and to run `agyn provider install` again."""
+    mirror, gone = tmp_path / "mirror", tmp_path / "moved-checkout" / ".venv" / "bin" / "python"
+    path = executable_path(mirror)
+    path.parent.mkdir(parents=True)
+    path.write_text(launcher(str(gone)))
+    path.chmod(0o755)
+    direct = subprocess.run([str(path)], capture_output=True, text=True, timeout=30, check=False)
+    assert direct.returncode == 1
+    assert f"its Python interpreter {gone} is missing" in direct.stdout and "agyn provider install" in direct.stderr
+
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "main.tf").write_text(providers_tf(pinned=True, settings=""))
+    env = terraform_env(write_cli_config(tmp_path / "terraform.rc", mirror))
+    run = [str(TERRAFORM), "-input=false", "-no-color"]
+    init = subprocess.run([run[0], "init", *run[1:]], cwd=workspace, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert init.returncode == 0, init.stdout + init.stderr
+    plan = subprocess.run([run[0], "plan", *run[1:]], cwd=workspace, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert plan.returncode == 1
+    output = flat(plan.stdout + plan.stderr)
+    assert f"its Python interpreter {gone} is missing" in output and "`agyn provider install`" in output, output
+
+
+def test_the_launcher_names_an_interpreter_without_agyn_provider(tmp_path: Path) -> None:
+    python = getattr(sys, "_base_executable", sys.executable)  # the interpreter the venv was made from
+    script = tmp_path / "terraform-provider-agyn"
+    script.write_text(launcher(python))
+    script.chmod(0o755)
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=30, check=False, cwd=tmp_path,
+                            env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"})
+    assert result.returncode == 1
+    assert f"{python} cannot import agyn_provider" in result.stdout and "agyn provider install" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_init_installs_from_the_mirror_and_the_environment_configures(

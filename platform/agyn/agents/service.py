@@ -3,6 +3,7 @@ them, and their configuration, every change of which makes the agent newer (`age
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -321,7 +322,7 @@ class AgentRolesService:
         return roles[0]
 
     async def list(self, session: AsyncSession, principal: Principal, page: KeyPageRequest,
-                   filters: dict[str, Any]) -> tuple[list[AgentRole], str | None]:
+                   filters: dict[str, Any]) -> tuple[builtins.list[AgentRole], str | None]:
         agent_id: uuid.UUID | None = filters.get("agent_id")
         identity_id: uuid.UUID | None = filters.get("identity_id")
         if agent_id is not None:
@@ -356,7 +357,7 @@ class AgentRolesService:
         return changed
 
     async def present(self, session: AsyncSession, principal: Principal,
-                      records: Sequence[AgentRole]) -> list[dict[str, Any]]:
+                      records: Sequence[AgentRole]) -> builtins.list[dict[str, Any]]:
         return [role.to_read() for role in records]
 
     async def delete(self, session: AsyncSession, principal: Principal, role: AgentRole) -> None:
@@ -377,11 +378,11 @@ class AgentRolesService:
             raise InvalidArgument.field("identity_id", f"identity {identity_id} is not an active member of the "
                                                        "agent's organization; add them to it first")
 
-    async def _roles(self, agent_id: uuid.UUID, identity_id: uuid.UUID | None = None) -> list[AgentRole]:
+    async def _roles(self, agent_id: uuid.UUID, identity_id: uuid.UUID | None = None) -> builtins.list[AgentRole]:
         user = objects.identity(identity_id) if identity_id is not None else None
         return self._from_tuples(await self.authz.read(user=user, obj=objects.agent(agent_id)))
 
-    def _from_tuples(self, keys: list[TupleKey]) -> list[AgentRole]:
+    def _from_tuples(self, keys: builtins.list[TupleKey]) -> builtins.list[AgentRole]:
         return [role for role in map(AgentRole.from_tuple, keys) if role is not None]
 
 

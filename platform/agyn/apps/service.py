@@ -129,6 +129,6 @@ class AppInstallationsService(TupleCollectionService):
         if not NICKNAME_PATTERN.fullmatch(app.slug):
             raise InvalidArgument.field("slug", f"the app's slug {app.slug} is too long for a nickname; set slug "
                                                 "(1 to 32 characters)")
-        return app.slug
+        return str(app.slug)
 
 

@@ -263,6 +263,7 @@ class _OverlayStore:
 # A compiled relation: (store, user, object, depth, path) -> allowed. `path` holds the
 # (object, relation) pairs being resolved, for relations that can recurse into themselves.
 Checker = Callable[[TupleStore, str, str, int, set], bool]
+CheckerTable = dict[str, dict[str, Checker]]
 
 
 class Engine:
@@ -271,14 +272,10 @@ class Engine:
     def __init__(self, model: AuthorizationModel, *, max_depth: int = MAX_RESOLUTION_DEPTH) -> None:
         self.model = model
         self.max_depth = max_depth
-        self._checkers: dict[str, dict[str, Checker]] = {name: {} for name in model.types}
         cyclic = _cyclic_relations(model)
-        for type_def in model.types.values():
-            for rel in type_def.relations.values():
-                checker = self._compile(type_def.name, rel.name, rel.rewrite)
-                if (type_def.name, rel.name) in cyclic:
-                    checker = _guard_cycles(checker, rel.name)
-                self._checkers[type_def.name][rel.name] = checker
+        self._checkers = self._compile_model(cyclic, self_referencing=False)
+        # A userset user (`group:g#member`) needs OpenFGA's extra rule at every step; plain users skip it.
+        self._userset_checkers = self._compile_model(cyclic, self_referencing=True)
         self._exact = {key for key in _all_relations(model) if _is_union_only(model, key, set())}
 
     @classmethod
@@ -331,7 +328,7 @@ class Engine:
             store = self._overlay(store, contextual_tuples)
         candidates = _ReverseSearch(self.model, store, user).run(object_type, relation)
         if (object_type, relation) not in self._exact:
-            checker = self._checkers[object_type][relation]
+            checker = self._table(user)[object_type][relation]
             candidates = {o for o in candidates if checker(store, user, o, 0, set())}
         return sorted(candidates)
 
@@ -366,7 +363,10 @@ class Engine:
             parse_object(object)
             raise InvalidTupleError(self._unknown_relation(type_name, relation))
         self._validate_user(user)
-        return checker
+        return self._table(user)[type_name][relation]
+
+    def _table(self, user: str) -> dict[str, dict[str, Checker]]:
+        return self._userset_checkers if "#" in user else self._checkers
 
     def _validate_user(self, user: str) -> None:
         user_type, _, user_relation = parse_user(user)
@@ -389,30 +389,44 @@ class Engine:
 
     # --- compilation -------------------------------------------------------------------------
 
-    def _compile(self, type_name: str, relation: str, rewrite: Rewrite) -> Checker:
+    def _compile_model(self, cyclic: set[tuple[str, str]], *, self_referencing: bool) -> CheckerTable:
+        """One checker per type#relation; with `self_referencing`, a userset has its own relation on its
+        own object (OpenFGA: `group:g#member` is a `member` of `group:g` without any tuple)."""
+        table: CheckerTable = {name: {} for name in self.model.types}
+        for type_def in self.model.types.values():
+            for rel in type_def.relations.values():
+                checker = self._compile(table, type_def.name, rel.name, rel.rewrite)
+                if (type_def.name, rel.name) in cyclic:
+                    checker = _guard_cycles(checker, rel.name)
+                if self_referencing:
+                    checker = _self_referencing(checker, rel.name)
+                table[type_def.name][rel.name] = checker
+        return table
+
+    def _compile(self, table: CheckerTable, type_name: str, relation: str, rewrite: Rewrite) -> Checker:
         if isinstance(rewrite, Direct):
-            return self._compile_direct(relation, rewrite)
+            return self._compile_direct(table, relation, rewrite)
         if isinstance(rewrite, ComputedUserset):
-            return self._compile_computed(type_name, rewrite)
+            return self._compile_computed(table, type_name, rewrite)
         if isinstance(rewrite, TupleToUserset):
-            return self._compile_tuple_to_userset(type_name, rewrite)
+            return self._compile_tuple_to_userset(table, type_name, rewrite)
         if isinstance(rewrite, Union):
-            return _any_of([self._compile(type_name, relation, c) for c in rewrite.children])
+            return _any_of([self._compile(table, type_name, relation, c) for c in rewrite.children])
         if isinstance(rewrite, Intersection):
-            return _all_of([self._compile(type_name, relation, c) for c in rewrite.children])
-        base = self._compile(type_name, relation, rewrite.base)
-        subtract = self._compile(type_name, relation, rewrite.subtract)
+            return _all_of([self._compile(table, type_name, relation, c) for c in rewrite.children])
+        base = self._compile(table, type_name, relation, rewrite.base)
+        subtract = self._compile(table, type_name, relation, rewrite.subtract)
 
         def difference(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
             return base(store, user, obj, depth, path) and not subtract(store, user, obj, depth, path)
 
         return difference
 
-    def _compile_direct(self, relation: str, rewrite: Direct) -> Checker:
+    def _compile_direct(self, table: CheckerTable, relation: str, rewrite: Direct) -> Checker:
         plain = frozenset(r.type for r in rewrite.restrictions if r.relation is None and not r.wildcard)
         wildcards = {r.type: f"{r.type}:*" for r in rewrite.restrictions if r.wildcard}
         # (type, relation) of allowed usersets -> that type's checkers (filled in as compilation goes on)
-        usersets = {(r.type, r.relation): self._checkers[r.type] for r in rewrite.restrictions if r.relation}
+        usersets = {(r.type, r.relation): table[r.type] for r in rewrite.restrictions if r.relation}
         max_depth = self.max_depth
 
         def allowed_exact(user: str) -> bool:
@@ -446,8 +460,8 @@ class Engine:
 
         return direct
 
-    def _compile_computed(self, type_name: str, rewrite: ComputedUserset) -> Checker:
-        checkers = self._checkers[type_name]
+    def _compile_computed(self, table: CheckerTable, type_name: str, rewrite: ComputedUserset) -> Checker:
+        checkers = table[type_name]
         target = rewrite.relation
         max_depth = self.max_depth
 
@@ -458,12 +472,12 @@ class Engine:
 
         return computed
 
-    def _compile_tuple_to_userset(self, type_name: str, rewrite: TupleToUserset) -> Checker:
+    def _compile_tuple_to_userset(self, table: CheckerTable, type_name: str, rewrite: TupleToUserset) -> Checker:
         tupleset = rewrite.tupleset
         target = rewrite.computed_relation
         restrictions = self.model.types[type_name].relations[tupleset].directly_related
         parents_checkers = {
-            r.type: self._checkers[r.type] for r in restrictions if target in self.model.types[r.type].relations
+            r.type: table[r.type] for r in restrictions if target in self.model.types[r.type].relations
         }
         max_depth = self.max_depth
 
@@ -510,6 +524,15 @@ def _all_of(checkers: list[Checker]) -> Checker:
         return True
 
     return intersection
+
+
+def _self_referencing(checker: Checker, relation: str) -> Checker:
+    suffix = "#" + relation
+
+    def self_or(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        return (user.endswith(suffix) and user[: -len(suffix)] == obj) or checker(store, user, obj, depth, path)
+
+    return self_or
 
 
 def _guard_cycles(checker: Checker, relation: str) -> Checker:
@@ -612,6 +635,7 @@ class _ReverseSearch:
         user_type, user_id, user_relation = parse_user(user)
         self.user_type = user_type
         self.user_relation = user_relation
+        self.user_object = f"{user_type}:{user_id}"
         self.partial: dict[tuple[str, str], Set[str]] = {}
         self.done: dict[tuple[str, str], Set[str]] = {}
         self.active: set[tuple[str, str]] = set()
@@ -634,6 +658,8 @@ class _ReverseSearch:
             return self.partial.get(key, _EMPTY)
         self.active.add(key)
         result = self.node(type_name, relation, self.model.types[type_name].relations[relation].rewrite)
+        if key == (self.user_type, self.user_relation):
+            result = set(result) | {self.user_object}  # a userset has its own relation on its own object
         self.active.discard(key)
         if len(result) != len(self.partial.get(key, _EMPTY)):
             self.grew = True

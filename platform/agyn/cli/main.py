@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-import httpx
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
+from agyn.cli import daemon, orgs, users
+from agyn.cli import help as readable_help
+from agyn.cli.common import DataDirOption, console, fail, plural, wide_console
+from agyn.cli.config import ApiUrlOption, TokenOption, api_client, call, every, login, logout
 from agyn.settings import Settings
+from agyn.testllm.cli import app as testllm_app
 
+readable_help.install()
 app = typer.Typer(
     name="agyn",
     help="Agyn: AI agents in conversations, declared as code. Run `agyn serve` to start the platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=readable_help.MARKUP_MODE,
+    add_completion=False,
 )
 db_app = typer.Typer(help="Manage the platform database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
@@ -36,26 +41,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 provider_app = typer.Typer(help="The Terraform provider (agynio/agyn).", no_args_is_help=True)
 app.add_typer(provider_app, name="provider")
-
-console = Console()
-errors = Console(stderr=True)
-
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Where the SQLite database, keys and the admin token live "
-                                    "(env AGYN_DATA_DIR; default .agyn).", show_default=False),
-]
-
-
-def fail(message: str, fix: str | None = None) -> NoReturn:
-    """One clear line saying what went wrong, and how to fix it."""
-    errors.print(f"[bold red]error:[/] {escape(message)}" + (f" — {escape(fix)}" if fix else ""), highlight=False,
-                 soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+app.add_typer(testllm_app, name="testllm")
 
 
 def database_problem(error: Exception) -> str:
@@ -127,14 +113,25 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port (env AGYN_PORT; default 8080).",
                                              show_default=False)] = None,
     data_dir: DataDirOption = None,
+    detach: Annotated[bool, typer.Option(
+        "--detach", help="Run in the background: return once the platform answers, log to <data dir>/agyn.log, "
+                         "keep its pid in <data dir>/agyn.pid; `agyn stop` stops it.")] = False,
 ) -> None:
     """Run the all-in-one platform process: the HTTP API of every module.
 
     With no configuration it uses a SQLite database in the data dir and the embedded
     authorization engine. On first start it creates the cluster admin and prints its API token.
+    In the foreground Ctrl-C stops it; with `--detach`, `agyn stop` does.
     """
     settings = load_settings(host=host, port=port, data_dir=data_dir)
+    if detach and daemon.already_running(settings.data_dir.resolve()):
+        return
     sock = listen(settings.host, settings.port)
+    if detach:
+        sock.close()
+        check_database(settings)
+        daemon.serve_detached(settings)
+        return
     check_database(settings)
 
     import uvicorn
@@ -157,6 +154,7 @@ def serve(
         raise
     finally:
         sock.close()
+        daemon.forget_pid(settings.data_dir.resolve())
 
 
 @db_app.command("upgrade")
@@ -223,7 +221,7 @@ def secrets_rotate_key(
     (secret values, provider tokens, LLM credentials, ENV values) is re-encrypted in one database
     transaction: all or nothing.
 
-    With the key in the data dir, the old key is kept as encryption-key.previous-<id> to read
+    With the key in the data dir, the old key is kept as `encryption-key.previous-<id>` to read
     backups taken before, and an interrupted run is finished by running the command again.
 
     With AGYN_ENCRYPTION_KEY, pass --new-key; the command prints what to set before starting the
@@ -297,39 +295,7 @@ def provider_install(
                       soft_wrap=True)
 
 
-# --- API client commands -------------------------------------------------------------------------
-
-ApiUrlOption = Annotated[str, typer.Option("--api-url", envvar="AGYN_API_URL",
-                                           help="The platform's URL.")]
-TokenOption = Annotated[
-    str | None,
-    typer.Option("--token", envvar="AGYN_API_TOKEN", show_default=False,
-                 help="API token (default: the admin token in the data dir)."),
-]
-
-
-def api_client(api_url: str, token: str | None, data_dir: Path | None) -> httpx.Client:
-    if token is None:
-        token_file = (data_dir or Path(os.environ.get("AGYN_DATA_DIR", ".agyn"))) / "admin-token"
-        if not token_file.is_file():
-            fail("no API token given", "pass --token, set AGYN_API_TOKEN, or run from the directory holding "
-                                       ".agyn/admin-token")
-        token = token_file.read_text().strip()
-    return httpx.Client(base_url=api_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        response = client.request(method, path, **kwargs)
-    except httpx.HTTPError as error:
-        fail(f"cannot reach {client.base_url}: {error}", "start the platform with `agyn serve` or pass --api-url")
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        fail(f"{method} {path} failed ({response.status_code}): {detail}")
-    return response.json() if response.content else None
+# --- API client commands (where they find the platform and token: agyn.cli.config) ------------
 
 
 def _when(value: str | None) -> str:
@@ -339,8 +305,9 @@ def _when(value: str | None) -> str:
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="A name that says what the token is for.")],
-    expires_at: Annotated[str | None, typer.Option(help="Expiry, RFC 3339 (e.g. 2027-01-01T00:00:00Z).")] = None,
-    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    expires_at: Annotated[str | None, typer.Option(metavar="TIME", show_default=False,
+                                                   help="Expiry, RFC 3339 (e.g. 2027-01-01T00:00:00Z).")] = None,
+    api_url: ApiUrlOption = None,
     token: TokenOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -354,7 +321,7 @@ def token_create(
 
 @token_app.command("list")
 def token_list(
-    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    api_url: ApiUrlOption = None,
     token: TokenOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -362,24 +329,16 @@ def token_list(
     # the ID is always shown whole: `agyn token revoke` needs it
     table = Table(Column("ID", no_wrap=True, min_width=36), "Name", "Prefix", "Created", "Expires", "Last used")
     with api_client(api_url, token, data_dir) as client:
-        page_token: str | None = None
-        while True:
-            page = call(client, "GET", "/api/v1/api-tokens",
-                        params={"page_size": 100, **({"page_token": page_token} if page_token else {})})
-            for item in page["items"]:
-                table.add_row(item["id"], escape(item["name"]), f"agyn_{item['token_prefix']}…",
-                              _when(item["created_at"]), _when(item["expires_at"]), _when(item["last_used_at"]))
-            page_token = page.get("next_page_token")
-            if not page_token:
-                break
-    # piped into another program, rows are not squeezed to a terminal's width
-    (console if console.is_terminal else Console(width=max(console.width, 160))).print(table)
+        for item in every(client, "/api/v1/api-tokens"):
+            table.add_row(item["id"], escape(item["name"]), f"agyn_{item['token_prefix']}…",
+                          _when(item["created_at"]), _when(item["expires_at"]), _when(item["last_used_at"]))
+    wide_console().print(table)
 
 
 @token_app.command("revoke")
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The id of the token to revoke (see `agyn token list`).")],
-    api_url: ApiUrlOption = "http://127.0.0.1:8080",
+    api_url: ApiUrlOption = None,
     token: TokenOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -387,3 +346,15 @@ def token_revoke(
     with api_client(api_url, token, data_dir) as client:
         call(client, "DELETE", f"/api/v1/api-tokens/{token_id}")
     console.print(f"Revoked token {token_id}.")
+
+
+# commands of their own modules, listed after those above in `agyn --help`
+app.command("stop")(daemon.stop)
+app.command("login")(login)
+app.command("logout")(logout)
+app.add_typer(users.app, name="users")
+app.add_typer(orgs.app, name="orgs")
+
+
+if __name__ == "__main__":  # `python -m agyn.cli.main`: how `agyn serve --detach` starts the server
+    app(prog_name="agyn")

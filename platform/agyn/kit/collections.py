@@ -41,7 +41,7 @@ from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
 from agyn.kit.resources import REGISTRY, Field, Kind, Resource, Scope
 
-MODELS: dict[str, type[RecordModel]] = {}
+MODELS: dict[str, Any] = {}
 """Collection → its table's model, for the rules that follow references between collections."""
 
 # --- tables ----------------------------------------------------------------------------------------
@@ -69,8 +69,9 @@ def _column(resource: Resource, field: Field) -> Any:
     return mapped_column(column_type, nullable=nullable)
 
 
-def build_model(resource: Resource) -> type[RecordModel]:
-    """The SQLAlchemy model of a table-backed resource, derived from its declaration."""
+def build_model(resource: Resource) -> Any:
+    """The SQLAlchemy model of a table-backed resource, derived from its declaration (a `RecordModel`
+    whose columns are known only at run time, hence `Any` to the type checker)."""
     attributes: dict[str, Any] = {
         "__tablename__": resource.table_name,
         "__table_args__": tuple(UniqueConstraint(*names) for names in resource.unique_together),
@@ -549,7 +550,9 @@ class CollectionService:
         if scope is not None and scope.derived:
             owners = MODELS[scope.collection]
             owner_id = getattr(record, scope.column)
-            return await session.scalar(select(owners.organization_id).where(owners.id == owner_id))  # type: ignore[attr-defined]
+            found: uuid.UUID | None = await session.scalar(
+                select(owners.organization_id).where(owners.id == owner_id))
+            return found
         return None
 
     async def _scope_owner(self, session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:

@@ -147,8 +147,9 @@ async def _idempotent(
     cipher = platform_of(request).require_cipher()
     request_hash = hashlib.sha256(await request.body()).hexdigest()
     session = request_session(request)
+    clock = platform_of(request).clock
     record = await session.get(IdempotencyRecord, scope)
-    if record is not None and record.created_at < utcnow() - IDEMPOTENCY_TTL:
+    if record is not None and record.created_at < clock.now() - IDEMPOTENCY_TTL:
         await session.delete(record)
         await session.flush()
         record = None
@@ -165,6 +166,7 @@ async def _idempotent(
                     media_type=response.media_type,
                     body=cipher.encrypt(bytes(response.body).decode(), scope.encode()),
                     etag=response.headers.get("etag"),
+                    created_at=clock.now(),
                 )
             )
             await session.flush()  # collides with (or waits for) a concurrent first request's record

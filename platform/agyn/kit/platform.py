@@ -16,8 +16,10 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from fastapi import APIRouter, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp
 
 from agyn.kit.access import Authorizer
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher
 from agyn.kit.db import Database
 from agyn.kit.events import EventBus, Handler
@@ -40,8 +42,10 @@ class ReferenceTarget(Protocol):
 class Platform:
     """Built once per process from settings by `agyn.modules.build_platform`."""
 
-    def __init__(self, database: Database, events: EventBus, redis: Redis | None = None) -> None:
+    def __init__(self, database: Database, events: EventBus, redis: Redis | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.database = database
+        self.clock = clock
         self.events = events
         self.redis = redis
         self.cipher: Cipher | None = None  # set at start, once the key is loaded or created
@@ -148,6 +152,10 @@ def _no_subscriptions(platform: Platform) -> Iterable[tuple[str, Handler]]:
     return ()
 
 
+def _no_mounts(platform: Platform) -> Iterable[tuple[str, ASGIApp]]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Module:
     """What a module brings. Everything is optional but the name.
@@ -156,6 +164,7 @@ class Module:
     - `collections`: its registry collections' services (each gets the generic REST router);
     - `services`: builds its other services; each returned object is provided under its class;
     - `routers`: its own HTTP routes;
+    - `mounts`: (path, ASGI app) pairs served beside the API (a protocol of its own, e.g. the test LLM);
     - `subscriptions`: (event name, handler) pairs for the in-process event bus;
     - `on_start` / `on_stop`: background work (loops, hubs, purges), started after the database is
       ready and stopped in reverse order.
@@ -167,6 +176,7 @@ class Module:
     """Classes built as `cls(platform)` with a `resource` and `schemas` (see `agyn.api.collections`)."""
     services: Callable[[Platform], Iterable[object]] = _nothing
     routers: Sequence[APIRouter] = ()
+    mounts: Callable[[Platform], Iterable[tuple[str, ASGIApp]]] = _no_mounts
     subscriptions: Callable[[Platform], Iterable[tuple[str, Handler]]] = _no_subscriptions
     on_start: Hook | None = None
     on_stop: Hook | None = None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from starlette.types import ASGIApp
+
 from agyn.authorization.service import AuthorizationService
 from agyn.kit.events import Handler
 from agyn.kit.platform import Module, Platform
@@ -14,6 +16,10 @@ def services(platform: Platform) -> list[object]:
     notifications = NotificationsService(platform, platform.get(Settings).notifications,
                                          ModelRoomAuthorizer(platform.get(AuthorizationService)))
     return [notifications, SocketIOGateway(notifications)]
+
+
+def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
+    return [("/socket.io", platform.get(SocketIOGateway).asgi)]
 
 
 def subscriptions(platform: Platform) -> list[tuple[str, Handler]]:
@@ -33,5 +39,5 @@ async def stop(platform: Platform) -> None:
     await notifications.broker.stop()
 
 
-MODULE = Module(name="notifications", services=services, routers=(router,), subscriptions=subscriptions,
-                on_start=start, on_stop=stop)
+MODULE = Module(name="notifications", services=services, routers=(router,), mounts=mounts,
+                subscriptions=subscriptions, on_start=start, on_stop=stop)

@@ -7,6 +7,7 @@ org never loses its last owner through the API.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 from sqlalchemy import func, or_, select
@@ -77,7 +78,7 @@ class OrganizationsService:
 
     async def list(
         self, session: AsyncSession, principal: Principal, page: PageRequest, name: str | None = None
-    ) -> tuple[list[Organization], str | None]:
+    ) -> tuple[builtins.list[Organization], str | None]:
         statement = select(Organization)
         if not await self.authz.is_cluster_admin(principal):
             visible = await self.authz.list_object_ids(principal, "can_view", "organization")
@@ -167,7 +168,7 @@ class OrganizationsService:
         organization_id: uuid.UUID | None = None,
         identity_id: uuid.UUID | None = None,
         status: str | None = None,
-    ) -> tuple[list[Membership], str | None]:
+    ) -> tuple[builtins.list[Membership], str | None]:
         statement = select(Membership)
         if not await self.authz.is_cluster_admin(principal):
             visible = [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, "can_view", "organization")]
@@ -213,7 +214,7 @@ class OrganizationsService:
         await session.delete(membership)
         await session.flush()
 
-    async def _agent_roles_in(self, membership: Membership) -> list[TupleKey]:
+    async def _agent_roles_in(self, membership: Membership) -> builtins.list[TupleKey]:
         """The leaving member's roles on the org's agents: they end with the membership."""
         subject, org = objects.identity(membership.identity_id), objects.organization(membership.organization_id)
         grants = await self.authz.read(user=subject, obj="agent:")

@@ -11,7 +11,7 @@ from agyn.users.service import UsersService
 def services(platform: Platform) -> list[object]:
     settings = platform.get(Settings)
     users = UsersService(platform.get(IdentityService), platform.get(AuthorizationService),
-                         settings.token_cache_seconds)
+                         settings.token_cache_seconds, platform.clock)
     authenticator = BearerAuthenticator(users, settings.oidc)
     platform.authenticator = authenticator
     return [users, authenticator]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 import secrets
@@ -20,6 +21,7 @@ from agyn.authorization.service import AuthorizationService
 from agyn.identity.nicknames import NICKNAME_PATTERN
 from agyn.identity.service import IdentityService
 from agyn.kit.audit import record_audit_event
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import (
     AlreadyExists,
@@ -50,10 +52,13 @@ def normalise_username(raw: str) -> str:
 
 
 class UsersService:
-    def __init__(self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float) -> None:
+    def __init__(
+        self, identity: IdentityService, authz: AuthorizationService, token_cache_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.identity = identity
         self.authz = authz
-        self.principals = tokens.PrincipalCache(token_cache_seconds)
+        self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
 
     # --- users -------------------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class UsersService:
     async def list(
         self, session: AsyncSession, principal: Principal, page: PageRequest,
         oidc_subject: str | None = None, username: str | None = None,
-    ) -> tuple[list[User], str | None]:
+    ) -> tuple[builtins.list[User], str | None]:
         await self.require_admin(principal)
         statement = select(User)
         if oidc_subject is not None:
@@ -191,7 +196,7 @@ class UsersService:
     async def _ensure_not_last_owner(self, user: User) -> None:
         """An organization never loses its last owner through the API, not even by a user delete."""
         subject = objects.identity(user.id)
-        sole: list[str] = []
+        sole: builtins.list[str] = []
         for owned in await self.authz.read(user=subject, relation="owner", obj="organization:"):
             owners = await self.authz.read(relation="owner", obj=owned.object)
             if all(owner.user == subject for owner in owners):
@@ -201,7 +206,7 @@ class UsersService:
                 f"user {user.username} is the last owner of organization {', '.join(sorted(sole))}; make another "
                 "member an owner or delete the organization first")
 
-    async def cluster_admin_ids(self, users: list[User]) -> set[uuid.UUID]:
+    async def cluster_admin_ids(self, users: builtins.list[User]) -> set[uuid.UUID]:
         """Which of `users` are cluster admins, in one read of the admin relation."""
         if not users:
             return set()
@@ -272,7 +277,7 @@ class UsersService:
 
     async def list_tokens(
         self, session: AsyncSession, principal: Principal, page: PageRequest
-    ) -> tuple[list[ApiToken], str | None]:
+    ) -> tuple[builtins.list[ApiToken], str | None]:
         statement = select(ApiToken).where(ApiToken.identity_id == principal.identity_id)
         return await paginate(session, statement, ApiToken.id, page)
 
@@ -280,7 +285,7 @@ class UsersService:
         result = await session.execute(
             delete(ApiToken).where(ApiToken.id == token_id, ApiToken.identity_id == principal.identity_id)
         )
-        if result.rowcount == 0:
+        if getattr(result, "rowcount", 0) == 0:  # a DELETE's CursorResult
             raise NotFound(f"API token {token_id} not found")
         after_commit(session, lambda: self._forget(token_id=token_id), what="principal cache")
 

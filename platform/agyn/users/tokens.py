@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from agyn.kit.db import utcnow
+from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.principal import Principal
 
 TOKEN_MARKER = "agyn_"
@@ -51,16 +50,18 @@ class PrincipalCache:
     as soon as they commit; another replica's revocation takes effect here within `ttl`.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl: float, max_entries: int = 10_000, clock: Clock = SYSTEM_CLOCK) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.clock = clock
         self._entries: dict[str, _Entry] = {}
 
     def get(self, token_hash: str) -> Principal | None:
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
-        if entry.fresh_until < time.monotonic() or (entry.expires_at is not None and entry.expires_at <= utcnow()):
+        expired = entry.expires_at is not None and entry.expires_at <= self.clock.now()
+        if entry.fresh_until < self.clock.monotonic() or expired:
             del self._entries[token_hash]
             return None
         return entry.principal
@@ -70,7 +71,7 @@ class PrincipalCache:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))  # the oldest insertion
-        self._entries[token_hash] = _Entry(principal, expires_at, time.monotonic() + self.ttl)
+        self._entries[token_hash] = _Entry(principal, expires_at, self.clock.monotonic() + self.ttl)
 
     def forget(self, *, token_id: uuid.UUID | None = None, identity_id: uuid.UUID | None = None) -> None:
         for key, entry in list(self._entries.items()):
