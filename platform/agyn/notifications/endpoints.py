@@ -34,4 +34,4 @@ async def events(
     rooms: Annotated[str, Query(description="Comma-separated rooms, e.g. `thread_participant:me,agent:<id>`.")],
 ) -> EventStream:
     granted = await notifications.grant(principal, split_rooms(rooms))
-    return EventStream(notifications.hub, granted, notifications.settings.heartbeat_seconds)
+    return EventStream(notifications.hub, granted)

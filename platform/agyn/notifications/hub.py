@@ -33,29 +33,39 @@ class Closed:
         return {"reason": self.reason, "detail": self.detail}
 
 
+class Heartbeat:
+    """Time to show the connection is alive (for transports that need it: SSE)."""
+
+
+HEARTBEAT = Heartbeat()
+Item = Envelope | Closed | Heartbeat
+
+
 class Subscription:
     """One client's interest in some rooms, and the envelopes waiting for it."""
 
-    __slots__ = ("_on_close", "_queue", "closed", "rooms")
+    __slots__ = ("_on_close", "_queue", "closed", "heartbeats", "rooms")
 
-    def __init__(self, rooms: Iterable[str], queue_size: int, on_close: Callable[[Closed], None] | None) -> None:
+    def __init__(self, rooms: Iterable[str], queue_size: int, on_close: Callable[[Closed], None] | None,
+                 heartbeats: bool) -> None:
         self.rooms: set[str] = set(rooms)
         self.closed: Closed | None = None
-        self._queue: asyncio.Queue[Envelope | Closed] = asyncio.Queue(queue_size)
+        self.heartbeats = heartbeats
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(queue_size)
         self._on_close = on_close
 
-    async def get(self) -> Envelope | Closed:
+    async def get(self) -> Item:
         return await self._queue.get()
 
-    def get_nowait(self) -> Envelope | Closed | None:
+    def get_nowait(self) -> Item | None:
         try:
             return self._queue.get_nowait()
         except asyncio.QueueEmpty:
             return None
 
-    def _offer(self, envelope: Envelope) -> bool:
+    def _offer(self, item: Envelope | Heartbeat) -> bool:
         try:
-            self._queue.put_nowait(envelope)
+            self._queue.put_nowait(item)
             return True
         except asyncio.QueueFull:
             return False
@@ -81,9 +91,11 @@ class Hub:
     def subscriptions(self) -> int:
         return len(self._subscriptions)
 
-    def subscribe(self, rooms: Iterable[str], on_close: Callable[[Closed], None] | None = None) -> Subscription:
-        """A subscription to `rooms` (already authorized); `on_close` hears when the hub ends it."""
-        subscription = Subscription((), self.queue_size, on_close)
+    def subscribe(self, rooms: Iterable[str], on_close: Callable[[Closed], None] | None = None, *,
+                  heartbeats: bool = False) -> Subscription:
+        """A subscription to `rooms` (already authorized); `on_close` hears when the hub ends it;
+        with `heartbeats` it also yields `HEARTBEAT` each time `beat` is called."""
+        subscription = Subscription((), self.queue_size, on_close, heartbeats)
         self._subscriptions.add(subscription)
         self.add_rooms(subscription, rooms)
         return subscription
@@ -129,6 +141,13 @@ class Hub:
                 self.drop(subscription, SLOW_CONSUMER,
                           f"more than {self.queue_size} events were waiting for this client; pull to resynchronise")
         return delivered
+
+    def beat(self) -> None:
+        """A heartbeat to every subscription that wants them (none for one whose queue is full: it is
+        busy, and one more envelope drops it anyway)."""
+        for subscription in self._subscriptions:
+            if subscription.heartbeats:
+                subscription._offer(HEARTBEAT)
 
     def drop(self, subscription: Subscription, reason: str, detail: str) -> None:
         """End a subscription: it yields `Closed(reason, detail)` next, and nothing after."""

@@ -28,7 +28,7 @@ def subscriptions(platform: Platform) -> list[tuple[str, Handler]]:
 
 async def start(platform: Platform) -> None:
     notifications = platform.get(NotificationsService)
-    await notifications.broker.start()
+    await notifications.start()
     platform.on_drain.append(notifications.close_streams)
 
 
@@ -36,7 +36,7 @@ async def stop(platform: Platform) -> None:
     notifications = platform.get(NotificationsService)
     notifications.close_streams()
     await platform.get(SocketIOGateway).close()
-    await notifications.broker.stop()
+    await notifications.stop()
 
 
 MODULE = Module(name="notifications", services=services, routers=(router,), mounts=mounts,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from agyn.kit.events import Event
@@ -23,6 +24,24 @@ class NotificationsService:
         self.hub = Hub(settings.queue_size)
         self.broker: Broker = (RedisBroker(platform.redis, settings.redis_channel, self.hub)
                                if platform.redis is not None else LocalBroker(self.hub))
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self._heartbeat = asyncio.create_task(self._beat(), name="notifications-heartbeat")
+
+    async def stop(self) -> None:
+        self.close_streams()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        await self.broker.stop()
+
+    async def _beat(self) -> None:
+        # one timer for every stream, not one per stream and event
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            self.hub.beat()
 
     async def forward(self, event: Event) -> None:
         """An event bus handler: every event with rooms goes out to the clients listening to them."""

@@ -14,7 +14,7 @@ import socketio
 
 from agyn.kit.errors import InvalidArgument, ProblemError, Unauthenticated
 from agyn.kit.principal import Principal
-from agyn.notifications.hub import SLOW_CONSUMER, Closed, Subscription
+from agyn.notifications.hub import SLOW_CONSUMER, Closed, Heartbeat, Subscription
 from agyn.notifications.rooms import split_rooms
 from agyn.notifications.service import NotificationsService
 from agyn.notifications.sse import CLOSED_EVENT
@@ -105,6 +105,8 @@ class SocketIOGateway:
         """Hands this client's envelopes to Socket.IO; a client whose transport falls behind is dropped."""
         while True:
             item = await subscription.get()
+            if isinstance(item, Heartbeat):  # Engine.IO pings on its own
+                continue
             if isinstance(item, Closed):
                 await self.server.emit(CLOSED_EVENT, item.as_dict(), to=sid)
                 await self.server.disconnect(sid)

@@ -15,12 +15,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from agyn.notifications.envelope import Envelope
-from agyn.notifications.hub import Closed, Hub, Subscription
+from agyn.notifications.hub import Closed, Hub, Item, Subscription
 
 CLOSED_EVENT = "notifications.closed"
 CLOSE_GRACE_SECONDS = 2.0
 """A dropped client gets this long to take its closing notice before the connection is cut."""
-HEARTBEAT = b": heartbeat\n\n"
+HEARTBEAT_COMMENT = b": heartbeat\n\n"
 
 
 def closed_frame(closed: Closed) -> bytes:
@@ -30,14 +30,13 @@ def closed_frame(closed: Closed) -> bytes:
 class EventStream(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, hub: Hub, rooms: Sequence[str], heartbeat_seconds: float) -> None:
+    def __init__(self, hub: Hub, rooms: Sequence[str]) -> None:
         # not Response.__init__, which would declare an empty body's Content-Length
         self.status_code = 200
         self.background = None
         self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         self.hub = hub
         self.rooms = tuple(rooms)
-        self.heartbeat_seconds = heartbeat_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         writer: asyncio.Task[None] | None = None
@@ -49,7 +48,7 @@ class EventStream(Response):
             if writer is not None:
                 cut = asyncio.get_running_loop().call_later(CLOSE_GRACE_SECONDS, writer.cancel)
 
-        subscription = self.hub.subscribe(self.rooms, on_close)
+        subscription = self.hub.subscribe(self.rooms, on_close, heartbeats=True)
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             await send({"type": "http.response.body", "body": b": subscribed\n\n", "more_body": True})
@@ -69,19 +68,14 @@ class EventStream(Response):
 
     async def _write(self, subscription: Subscription, send: Send) -> None:
         while True:
-            try:
-                async with asyncio.timeout(self.heartbeat_seconds):
-                    item: Envelope | Closed | None = await subscription.get()
-            except TimeoutError:
-                await send({"type": "http.response.body", "body": HEARTBEAT, "more_body": True})
-                continue
+            item: Item | None = await subscription.get()
             chunks: list[bytes] = []
             while item is not None:  # everything already waiting goes out in one write
                 if isinstance(item, Closed):
                     chunks.append(closed_frame(item))
                     await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
                     return
-                chunks.append(item.sse)
+                chunks.append(item.sse if isinstance(item, Envelope) else HEARTBEAT_COMMENT)
                 item = subscription.get_nowait()
             await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
 
