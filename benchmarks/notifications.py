@@ -25,6 +25,7 @@ import json
 import os
 import re
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -321,6 +322,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="events per scenario")
     parser.add_argument("--replicas", default="1,2", help="topologies: 1 (SQLite), 2 (PostgreSQL + Redis)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers and the database are cleaned up
     raise_file_limit()
     print(f"notifications fan-out, {args.rounds} events per scenario, delivery = arrival − envelope ts "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)

@@ -31,11 +31,15 @@ class Envelope:
     """The envelope as JSON."""
     sse: bytes = field(init=False, compare=False, repr=False)
     """The envelope as one Server-Sent Events message."""
+    socketio: str = field(init=False, compare=False, repr=False)
+    """The envelope as a Socket.IO (protocol v5) EVENT packet of the default namespace, named after its
+    event: `2["<event>",<envelope>]`."""
 
     def __post_init__(self) -> None:
         encoded = json.dumps(self.as_dict(), separators=(",", ":"), default=str)
         object.__setattr__(self, "encoded", encoded)
         object.__setattr__(self, "sse", f"id: {self.id}\nevent: {self.event}\ndata: {encoded}\n\n".encode())
+        object.__setattr__(self, "socketio", f"2[{json.dumps(self.event)},{encoded}]")
 
     @classmethod
     def from_event(cls, event: Event) -> Envelope:

@@ -102,7 +102,10 @@ class SocketIOGateway:
         return {"rooms": sorted(client.subscription.rooms)}
 
     async def _pump(self, sid: str, subscription: Subscription) -> None:
-        """Hands this client's envelopes to Socket.IO; a client whose transport falls behind is dropped."""
+        """Hands this client's envelopes to its Engine.IO transport, each as the packet encoded once for
+        every client (what `emit` would encode per client); a client whose transport falls behind is
+        dropped."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
         while True:
             item = await subscription.get()
             if isinstance(item, Heartbeat):  # Engine.IO pings on its own
@@ -111,15 +114,14 @@ class SocketIOGateway:
                 await self.server.emit(CLOSED_EVENT, item.as_dict(), to=sid)
                 await self.server.disconnect(sid)
                 return
-            await self.server.emit(item.event, item.as_dict(), to=sid)
-            if self._backlog(sid) > self.hub.queue_size:
+            await self.server.eio.send(eio_sid, item.socketio)
+            if self._backlog(eio_sid) > self.hub.queue_size:
                 self.hub.drop(subscription, SLOW_CONSUMER,
                               f"more than {self.hub.queue_size} events were waiting for this client; "
                               "pull to resynchronise")
 
-    def _backlog(self, sid: str) -> int:
+    def _backlog(self, eio_sid: str | None) -> int:
         """Packets queued on the client's Engine.IO transport, not yet written to it."""
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
         socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
         queue = getattr(socket, "queue", None)
         return queue.qsize() if isinstance(queue, asyncio.Queue) else 0
