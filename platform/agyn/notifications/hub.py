@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -42,39 +43,48 @@ Item = Envelope | Closed | Heartbeat
 
 
 class Subscription:
-    """One client's interest in some rooms, and the envelopes waiting for it."""
+    """One client's interest in some rooms, and the envelopes waiting for it (a deque and one waiter:
+    lighter than an asyncio.Queue on the fan-out path, which runs once per subscriber per event)."""
 
-    __slots__ = ("_on_close", "_queue", "closed", "heartbeats", "rooms")
+    __slots__ = ("_items", "_on_close", "_size", "_waiter", "closed", "heartbeats", "rooms")
 
     def __init__(self, rooms: Iterable[str], queue_size: int, on_close: Callable[[Closed], None] | None,
                  heartbeats: bool) -> None:
         self.rooms: set[str] = set(rooms)
         self.closed: Closed | None = None
         self.heartbeats = heartbeats
-        self._queue: asyncio.Queue[Item] = asyncio.Queue(queue_size)
+        self._items: deque[Item] = deque()
+        self._size = queue_size
+        self._waiter: asyncio.Future[None] | None = None
         self._on_close = on_close
 
     async def get(self) -> Item:
-        return await self._queue.get()
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
 
     def get_nowait(self) -> Item | None:
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
+        return self._items.popleft() if self._items else None
+
+    def _put(self, item: Item) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def _offer(self, item: Envelope | Heartbeat) -> bool:
-        try:
-            self._queue.put_nowait(item)
-            return True
-        except asyncio.QueueFull:
+        if len(self._items) >= self._size:
             return False
+        self._put(item)
+        return True
 
     def _close(self, closed: Closed) -> None:
         self.closed = closed
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(closed)
+        self._items.clear()
+        self._put(closed)
         if self._on_close is not None:
             self._on_close(closed)
 
