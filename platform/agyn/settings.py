@@ -77,6 +77,13 @@ class TestLLMSettings(BaseModel):
                     "files are re-read when they change.")
 
 
+class ThreadsSettings(BaseModel):
+    """Limits of the conversation store."""
+
+    max_body_chars: int = Field(
+        default=100_000, ge=1, description="Longest message body, in characters; longer is refused with 413.")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -93,6 +100,7 @@ class Settings(BaseSettings):
     notifications: NotificationsSettings = NotificationsSettings()
     oidc: OIDCSettings = OIDCSettings()
     testllm: TestLLMSettings = TestLLMSettings()
+    threads: ThreadsSettings = ThreadsSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",

@@ -29,7 +29,7 @@ from tests.conftest import POSTGRES_URL
 
 AGYN = Path(sys.executable).with_name("agyn")
 TOKEN_PATTERN = re.compile(r"agyn_[0-9A-Za-z]{44}")
-HEALTHY_TIMEOUT = 30.0  # generous: only "it became healthy" is asserted, never how fast
+HEALTHY_TIMEOUT = 90.0  # generous: only "it became healthy" is asserted, never how fast
 COMMAND_TIMEOUT = 60.0
 
 

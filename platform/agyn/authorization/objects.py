@@ -25,6 +25,10 @@ def model(model_id: uuid.UUID | str) -> str:
     return object_name("model", model_id)
 
 
+def thread(thread_id: uuid.UUID | str) -> str:
+    return object_name("thread", thread_id)
+
+
 def every(object_type: str) -> str:
     """The filter for objects of a type in a tuple read (`agent:` reads every agent's tuples)."""
     return f"{object_type}:"

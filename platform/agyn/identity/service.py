@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,15 @@ class IdentityService:
     async def get_type(self, session: AsyncSession, identity_id: uuid.UUID) -> IdentityType | None:
         value = await session.scalar(select(Identity.type).where(Identity.id == identity_id))
         return IdentityType(value) if value else None
+
+    async def get_types(self, session: AsyncSession,
+                        identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, IdentityType]:
+        """The type of each of these identities that exists (one query)."""
+        ids = set(identity_ids)
+        if not ids:
+            return {}
+        rows = await session.execute(select(Identity.id, Identity.type).where(Identity.id.in_(ids)))
+        return {row.id: IdentityType(row.type) for row in rows}
 
     async def resolve_reference(self, session: AsyncSession, principal: Principal,
                                 identity_id: uuid.UUID) -> uuid.UUID | None:

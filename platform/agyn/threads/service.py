@@ -1,0 +1,230 @@
+"""Threads: who may create one and with whom, who may send to it, and at-least-once delivery — one
+read-state row per recipient, unacknowledged until that recipient acks it.
+
+Rules: creating takes `can_create_thread` on the organization (its members, and apps installed with
+`thread:create`); the creator takes part. Participants are identity ids or `@nicknames` of the
+organization; adding an agent takes `can_initiate` on it (internal agents: any member; private ones:
+their role holders). Sending takes `can_write` (participants, and apps installed with `thread:write`);
+archived and degraded threads refuse it. Reading never acknowledges; only a recipient acknowledges
+its own messages, and doing it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agyn.agents.models import Agent
+from agyn.authorization import objects
+from agyn.authorization.engine import TupleKey
+from agyn.authorization.service import AuthorizationService
+from agyn.identity.service import IdentityService
+from agyn.kit.db import utcnow
+from agyn.kit.errors import FailedPrecondition, InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
+from agyn.kit.pagination import PageRequest
+from agyn.kit.platform import Platform
+from agyn.kit.principal import IdentityType, Principal
+from agyn.settings import Settings
+from agyn.threads import repository
+from agyn.threads.models import Message, Participant, Recipient, Thread
+from agyn.threads.schemas import MessageCreate
+
+PARTICIPANT_TYPES = (IdentityType.user, IdentityType.agent, IdentityType.app)
+SOURCE = "threads"
+
+
+def participant_room(identity_id: uuid.UUID) -> str:
+    """The real-time room of one participant's deliveries."""
+    return f"thread_participant:{identity_id}"
+
+
+class ThreadsService:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.authz = platform.get(AuthorizationService)
+        self.identity = platform.get(IdentityService)
+        self.settings = platform.get(Settings).threads
+
+    # --- threads ------------------------------------------------------------------------------
+
+    async def create(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID,
+                     participants: Sequence[str]) -> Thread:
+        """A thread in the organization between the caller and `participants`."""
+        organization = objects.organization(organization_id)
+        if not await self.authz.check(principal, "can_create_thread", organization):
+            if await self.authz.check(principal, "can_view", organization):
+                raise PermissionDenied("you may not create threads in this organization")
+            raise InvalidArgument.field("organization_id", f"no organization {organization_id} exists, or you "
+                                                           "cannot see it")
+        resolved = await self._resolve(session, principal, organization_id, participants)
+        members = list(dict.fromkeys([principal.identity_id, *resolved]))
+        thread = Thread(organization_id=organization_id, status="active", created_by=principal.identity_id)
+        session.add(thread)
+        await session.flush()
+        session.add_all(Participant(thread_id=thread.id, identity_id=identity_id) for identity_id in members)
+        await session.flush()
+        name = objects.thread(thread.id)
+        await self.authz.write(session, [TupleKey(organization, "org", name),
+                                         *(TupleKey(objects.identity(i), "participant", name) for i in members)])
+        return thread
+
+    async def get(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> Thread:
+        """A thread the caller may read (its participants; the organization's owners); else 404."""
+        thread = await session.get(Thread, thread_id)
+        if thread is None or not await self.authz.check(principal, "can_read", objects.thread(thread_id)):
+            raise NotFound(f"thread {thread_id} not found")
+        return thread
+
+    async def list_mine(self, session: AsyncSession, principal: Principal,
+                        page: PageRequest) -> tuple[list[Thread], str | None]:
+        return await repository.threads_of(session, principal.identity_id, page)
+
+    async def participants(self, session: AsyncSession, threads: Sequence[Thread]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        return await repository.participants_of(session, [thread.id for thread in threads])
+
+    async def add_participant(self, session: AsyncSession, principal: Principal, thread: Thread,
+                              participant: str) -> uuid.UUID:
+        """Add one participant (idempotent); returns its identity id."""
+        name = objects.thread(thread.id)
+        if not await self.authz.check(principal, "can_add_participant", name):
+            raise PermissionDenied("you may not add participants to this thread: only its participants may")
+        self._require_open(thread, "add participants to")
+        [identity_id] = await self._resolve(session, principal, thread.organization_id, [participant],
+                                            field="participant")
+        if not await repository.is_participant(session, thread.id, identity_id):
+            session.add(Participant(thread_id=thread.id, identity_id=identity_id))
+            await session.flush()
+            await self.authz.write(session, [TupleKey(objects.identity(identity_id), "participant", name)])
+        return identity_id
+
+    async def archive(self, session: AsyncSession, principal: Principal, thread: Thread) -> Thread:
+        """Archive (soft-delete) a thread: it keeps its messages and refuses new ones. Idempotent."""
+        if not await self.authz.check(principal, "can_archive", objects.thread(thread.id)):
+            raise PermissionDenied("you may not archive this thread: only its participants and the "
+                                   "organization's owners may")
+        if thread.status != "archived":
+            thread.status = "archived"
+            await session.flush()
+        return thread
+
+    async def degrade(self, session: AsyncSession, thread_id: uuid.UUID, reason: str) -> None:
+        """For the platform itself (the orchestrator): the thread's agents cannot run; it refuses sends.
+        Idempotent; an archived thread stays archived."""
+        thread = await session.get(Thread, thread_id)
+        if thread is not None and thread.status == "active":
+            thread.status, thread.degraded_reason = "degraded", reason[:200]
+            await session.flush()
+
+    # --- messages -----------------------------------------------------------------------------
+
+    async def send(self, session: AsyncSession, principal: Principal, thread: Thread, data: MessageCreate, *,
+                   authorized: bool = False) -> Message:
+        """Send a message: one unacknowledged delivery per participant but the sender, and
+        `message.created` to each of their rooms once committed. `authorized` skips the check for a
+        thread the caller created in this same transaction."""
+        if not authorized and not await self.authz.check(principal, "can_write", objects.thread(thread.id)):
+            if await self.authz.check(principal, "can_read", objects.thread(thread.id)):
+                raise PermissionDenied("you may not send to this thread: only its participants may")
+            raise NotFound(f"thread {thread.id} not found")
+        self._check_body(data.body)
+        self._require_open(thread, "send to")
+        message = Message(thread_id=thread.id, sender_id=principal.identity_id, body=data.body,
+                          file_ids=[str(file_id) for file_id in data.file_ids], created_at=utcnow())
+        session.add(message)
+        await session.flush()
+        participants = (await repository.participants_of(session, [thread.id]))[thread.id]
+        recipients = repository.recipients(participants, principal.identity_id)
+        session.add_all(Recipient(message_id=message.id, participant_id=recipient, thread_id=thread.id)
+                        for recipient in recipients)
+        await session.flush()
+        self.platform.events.publish_after_commit(
+            session, "message.created", SOURCE, rooms=tuple(participant_room(r) for r in recipients),
+            thread_id=str(thread.id), message_id=str(message.id), sender_id=str(principal.identity_id))
+        return message
+
+    async def send_to(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
+                      data: MessageCreate) -> Message:
+        thread = await session.get(Thread, thread_id)
+        if thread is None:
+            raise NotFound(f"thread {thread_id} not found")
+        return await self.send(session, principal, thread, data)
+
+    async def messages(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
+                       page: PageRequest) -> tuple[list[Message], str | None]:
+        """A thread's messages, oldest first; reading acknowledges nothing."""
+        await self.get(session, principal, thread_id)
+        return await repository.messages_of(session, thread_id, page)
+
+    async def unacked(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID | None,
+                      page: PageRequest) -> tuple[list[Message], str | None]:
+        return await repository.unacked_for(session, principal.identity_id, thread_id, page)
+
+    async def unacked_counts(self, session: AsyncSession, principal: Principal) -> dict[uuid.UUID, int]:
+        return await repository.unacked_counts(session, principal.identity_id)
+
+    async def ack(self, session: AsyncSession, principal: Principal, message_ids: Sequence[uuid.UUID]) -> int:
+        """Acknowledge the caller's own deliveries of these messages; anyone else's stay as they are."""
+        return await repository.ack_messages(session, principal.identity_id, set(message_ids))
+
+    async def ack_thread(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> int:
+        return await repository.ack_thread(session, principal.identity_id, thread_id)
+
+    # --- rules --------------------------------------------------------------------------------
+
+    def _check_body(self, body: str) -> None:
+        if not body.strip():
+            raise InvalidArgument.field("body", "must not be empty")
+        if len(body) > self.settings.max_body_chars:
+            raise PayloadTooLarge(f"body: {len(body)} characters is more than the {self.settings.max_body_chars} "
+                                  "a message may hold; split it, or send the text as a file")
+
+    @staticmethod
+    def _require_open(thread: Thread, action: str) -> None:
+        if thread.status == "archived":
+            raise FailedPrecondition(f"thread {thread.id} is archived; you cannot {action} it (start a new one)")
+        if thread.status == "degraded":
+            raise FailedPrecondition(f"thread {thread.id} is degraded ({thread.degraded_reason or 'no reason'}); you "
+                                     f"cannot {action} it (start a new one)")
+
+    async def _resolve(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID,
+                       references: Sequence[str], field: str = "participants") -> list[uuid.UUID]:
+        """Identity ids of `references` (ids or @nicknames), each an identity of the organization a
+        thread may hold; agents also need the caller's `can_initiate`."""
+        by_reference: dict[str, uuid.UUID] = {}
+        for reference in dict.fromkeys(references):
+            if reference.startswith("@"):
+                found = await self.identity.resolve_nickname(session, organization_id, reference[1:])
+                if found is None:
+                    raise InvalidArgument.field(field, f"{reference}: no one in this organization has this nickname")
+                by_reference[reference] = found
+            else:
+                try:
+                    by_reference[reference] = uuid.UUID(reference)
+                except ValueError:
+                    raise InvalidArgument.field(field, f"{reference!r} is neither an identity id nor an @nickname") \
+                        from None
+        types = await self.identity.get_types(session, by_reference.values())
+        organization = objects.organization(organization_id)
+        for reference, identity_id in by_reference.items():
+            kind = types.get(identity_id)
+            unknown = InvalidArgument.field(field, f"{reference}: no such identity in this organization")
+            if kind is None:
+                raise unknown
+            if kind not in PARTICIPANT_TYPES:
+                raise InvalidArgument.field(field, f"{reference}: a {kind.value} cannot take part in a thread")
+            if kind == IdentityType.agent:
+                agents = Agent.__table__.c  # a registry-built model: its columns are declared at run time
+                agent_organization = await session.scalar(select(agents.organization_id)
+                                                          .where(agents.id == identity_id))
+                if agent_organization != organization_id:
+                    raise unknown
+                if identity_id != principal.identity_id and \
+                        not await self.authz.check(principal, "can_initiate", objects.agent(identity_id)):
+                    raise PermissionDenied(f"you may not start conversations with agent {reference}: it is private "
+                                           "to its owners, maintainers and participants")
+            elif not await self.authz.check(Principal(identity_id, kind), "member", organization):
+                raise unknown
+        return list(by_reference.values())
