@@ -70,8 +70,10 @@ def postgres_database() -> Any:
     return POSTGRES_URL
 
 
-async def test_an_event_published_through_one_agyn_serve_reaches_an_sse_subscriber_of_another(
+async def test_what_one_agyn_serve_publishes_reaches_sse_subscribers_of_another(
         postgres_database: str, tmp_path: Path) -> None:
+    """A message sent through one replica reaches the recipient's SSE stream on the other (and back);
+    so does an agent's change."""
     assert REDIS_URL is not None
     url, name = await _create_postgres_database(postgres_database)
     env = cli_env(AGYN_DATABASE_URL=url, AGYN_REDIS_URL=REDIS_URL,
@@ -85,18 +87,32 @@ async def test_an_event_published_through_one_agyn_serve_reaches_an_sse_subscrib
         replicas.append(ServeProcess(data_dir, env, "a"))
         await replicas[0].healthy()
         token = (data_dir / "admin-token").read_text().strip()
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=replicas[0].url, headers=headers, timeout=WAIT) as a:
+        async with httpx.AsyncClient(base_url=replicas[0].url, headers=bearer(token), timeout=WAIT) as a:
             agent_id, organization_id = await make_agent(a)
-        # the second replica starts once the agent exists: the embedded authorization index is loaded at start
+            alice, bob = await make_user(a, "alice", organization_id), await make_user(a, "bob", organization_id)
+            created = await a.post("/api/v1/conversations", headers=bearer(alice[1]),
+                                   json={"organization_id": organization_id, "participants": [bob[0]]})
+            assert created.status_code == 201, created.text
+            conversation_id = created.json()["id"]
+        # the second replica starts once all this exists: the embedded authorization index is loaded at start
+        # (replicas that change who may do what while running share an OpenFGA server instead)
         replicas.append(ServeProcess(data_dir, env, "b"))
         await replicas[1].healthy()
-        async with httpx.AsyncClient(base_url=replicas[0].url, headers=headers, timeout=WAIT) as a, \
-                httpx.AsyncClient(base_url=replicas[1].url, headers=headers, timeout=WAIT) as b:
+        async with httpx.AsyncClient(base_url=replicas[0].url, timeout=WAIT) as a, \
+                httpx.AsyncClient(base_url=replicas[1].url, timeout=WAIT) as b:
+            for (sender, writer), (recipient, reader) in (((alice, a), (bob, b)), ((bob, b), (alice, a))):
+                async with sse(reader, recipient[1], "thread_participant:me") as stream:
+                    sent = await writer.post(f"/api/v1/conversations/{conversation_id}/messages",
+                                             headers=bearer(sender[1]), json={"body": "across replicas"})
+                    assert sent.status_code == 201, sent.text
+                    message = await stream.next()
+                    assert message.event == "message.created"
+                    assert message.envelope["payload"]["message_id"] == sent.json()["id"]
+                    assert message.envelope["rooms"] == [f"thread_participant:{recipient[0]}"]
             for writer, reader in ((a, b), (b, a)):
                 async with sse(reader, token, f"agent:{agent_id}") as stream:
-                    role = f"role-{uuid.uuid4().hex[:6]}"
-                    response = await writer.patch(f"/api/v1/agents/{agent_id}", json={"role": role})
+                    response = await writer.patch(f"/api/v1/agents/{agent_id}", headers=bearer(token),
+                                                  json={"role": f"role-{uuid.uuid4().hex[:6]}"})
                     assert response.status_code == 200, response.text
                     message = await stream.next()
                     assert message.event == "agent.updated"
@@ -106,6 +122,23 @@ async def test_an_event_published_through_one_agyn_serve_reaches_an_sse_subscrib
         for replica in replicas:
             replica.stop()
         await _drop_postgres_database(postgres_database, name)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def make_user(admin: httpx.AsyncClient, username: str, organization_id: str) -> tuple[str, str]:
+    """A user with an API token, a member of the organization; returns (id, token)."""
+    user = await admin.post("/api/v1/users", json={"oidc_subject": f"test|{username}", "username": username})
+    assert user.status_code == 201, user.text
+    user_id = user.json()["id"]
+    token = await admin.post(f"/api/v1/users/{user_id}/api-tokens", json={"name": "test"})
+    assert token.status_code == 201, token.text
+    member = await admin.post("/api/v1/memberships", json={
+        "organization_id": organization_id, "identity_id": user_id, "role": "member"})
+    assert member.status_code == 201, member.text
+    return user_id, str(token.json()["token"])
 
 
 async def make_agent(client: httpx.AsyncClient) -> tuple[str, str]:
