@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -89,3 +91,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, registry=app.state.metrics_registry)
     return app
+
+
+class PlatformServer(uvicorn.Server):
+    """uvicorn for the platform's app: asked to exit, it first ends the long-lived streams (SSE,
+    Socket.IO) that it would otherwise wait for before stopping."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, FastAPI):
+            platform: Platform = app.state.platform
+            platform.drain()
+        await super().shutdown(sockets)

@@ -36,6 +36,7 @@ MODULES = (
     "testllm",
     "threads",
     "chat",
+    "notifications",
 )
 
 

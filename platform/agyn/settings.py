@@ -53,6 +53,19 @@ class OIDCSettings(BaseModel):
         return self.issuer is not None
 
 
+class NotificationsSettings(BaseModel):
+    """Real-time delivery of events to clients (Socket.IO and Server-Sent Events)."""
+
+    heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="An SSE stream silent this long gets a comment line, so proxies keep it open.")
+    queue_size: int = Field(
+        default=1000, ge=1,
+        description="Events buffered per subscriber; one more and the subscriber is dropped as too slow.")
+    redis_channel: str = Field(
+        default="agyn.notifications", min_length=1,
+        description="The Redis pub/sub channel the replicas share (with redis_url).")
+
+
 class TestLLMSettings(BaseModel):
     """The built-in scripted test LLM served at `/testllm`."""
 
@@ -84,6 +97,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="Redis for pub/sub; default: in-process.")
     openfga: OpenFGASettings = OpenFGASettings()
+    notifications: NotificationsSettings = NotificationsSettings()
     oidc: OIDCSettings = OIDCSettings()
     testllm: TestLLMSettings = TestLLMSettings()
     threads: ThreadsSettings = ThreadsSettings()

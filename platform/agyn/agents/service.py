@@ -72,9 +72,16 @@ CREATED = "agents.created"
 
 async def touch_agent(platform: Platform, session: AsyncSession, agent_id: uuid.UUID) -> None:
     """A part of the agent's configuration changed: the agent is newer (for the orchestrator)."""
-    await session.execute(update(Agent).where(Agent.id == agent_id).values(updated_at=utcnow())
-                          .execution_options(synchronize_session=False))
-    platform.events.publish_after_commit(session, "agent.updated", "agents", agent_id=str(agent_id))
+    organization_id = (await session.execute(
+        update(Agent).where(Agent.id == agent_id).values(updated_at=utcnow()).returning(Agent.organization_id)
+        .execution_options(synchronize_session=False))).scalar_one_or_none()
+    platform.events.publish_after_commit(session, "agent.updated", "agents",
+                                         rooms=agent_rooms(agent_id, organization_id), agent_id=str(agent_id))
+
+
+def agent_rooms(agent_id: uuid.UUID, organization_id: uuid.UUID | None) -> tuple[str, ...]:
+    """The notification rooms of an agent's events: its own, and its organization's."""
+    return (f"agent:{agent_id}",) + ((f"organization:{organization_id}",) if organization_id else ())
 
 
 def _require_positive_duration(values: dict[str, Any], name: str) -> None:
@@ -153,7 +160,9 @@ class AgentsService(TupleCollectionService):
                                                           changes["nickname"])
 
     async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
-        self.platform.events.publish_after_commit(session, "agent.updated", "agents", agent_id=str(record.id))
+        self.platform.events.publish_after_commit(session, "agent.updated", "agents",
+                                                  rooms=agent_rooms(record.id, record.organization_id),
+                                                  agent_id=str(record.id))
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
         """Its configuration goes with it (cascade); so do its tuples, its grants and its identity."""

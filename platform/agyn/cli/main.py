@@ -138,13 +138,13 @@ def serve(
 
     import uvicorn
 
-    from agyn.app import create_app
+    from agyn.app import PlatformServer, create_app
     from agyn.kit.logging import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     console.print(f"[bold]agyn {__version__}[/] serving on http://{settings.host}:{settings.port} "
                   f"(data dir {settings.data_dir.resolve()})", highlight=False)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+    server = PlatformServer(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
                                            log_config=None, access_log=False, lifespan="on"))
     try:
         server.run(sockets=[sock])

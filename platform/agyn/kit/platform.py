@@ -58,6 +58,9 @@ class Platform:
         self._services: dict[type[Any], object] = {}
         self.on_start: list[Hook] = []
         self.on_stop: list[Hook] = []
+        self.on_drain: list[Callable[[], None]] = []
+        """Called when the server is asked to exit, before it waits for open connections: long-lived
+        streams end here, or shutdown would wait on them. Each must return at once."""
 
     # --- services ---------------------------------------------------------------------------
 
@@ -113,6 +116,13 @@ class Platform:
     async def start(self) -> None:
         for hook in self.on_start:
             await hook(self)
+
+    def drain(self) -> None:
+        for hook in self.on_drain:
+            try:
+                hook()
+            except Exception:
+                log.exception("a drain hook failed", extra={"hook": getattr(hook, "__qualname__", repr(hook))})
 
     async def stop(self) -> None:
         """Stop hooks run in reverse order, each even if another failed; then the database goes."""
