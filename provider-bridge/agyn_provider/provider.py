@@ -180,5 +180,5 @@ class AgynServicer(ProviderServicer):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the provider to Terraform (go-plugin handshake on stdout), or with `--dev` for reattaching."""
-    tf.provider.ProviderServicer = AgynServicer  # type: ignore[misc]  # run_provider builds this class
+    tf.provider.ProviderServicer = AgynServicer  # run_provider builds this class
     run_provider(AgynProvider(), argv or sys.argv)

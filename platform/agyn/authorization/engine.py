@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from agyn.authorization.dsl import (
     AuthorizationModel,
@@ -27,7 +27,9 @@ from agyn.authorization.dsl import (
 
 MODEL_FILE = Path(__file__).with_name("model.fga")
 MAX_RESOLUTION_DEPTH = 25  # OpenFGA's default resolve depth
-_EMPTY: frozenset = frozenset()
+_EMPTY: frozenset[Any] = frozenset()
+K = TypeVar("K")
+V = TypeVar("V")
 _FORBIDDEN_IN_NAME = frozenset(":#@ \t\r\n")
 _FORBIDDEN_IN_ID = frozenset("#@ \t\r\n")
 
@@ -226,7 +228,7 @@ class InMemoryTupleStore:
         return by_user.get((relation, object_type), _EMPTY)
 
 
-def _discard(index: dict, key: object, value: object) -> None:
+def _discard(index: dict[K, set[V]], key: K, value: V) -> None:
     bucket = index[key]
     bucket.discard(value)
     if not bucket:
@@ -250,7 +252,7 @@ class _OverlayStore:
     def usersets(self, object: str, relation: str) -> Collection[tuple[str, str]]:
         base = self.base.usersets(object, relation)
         extra = self.extra.usersets(object, relation)
-        return set(base) | extra if extra else base
+        return set(base) | set(extra) if extra else base
 
     def objects(self, user: str, relation: str, object_type: str) -> Set[str]:
         extra = self.extra.objects(user, relation, object_type)
@@ -262,7 +264,8 @@ class _OverlayStore:
 
 # A compiled relation: (store, user, object, depth, path) -> allowed. `path` holds the
 # (object, relation) pairs being resolved, for relations that can recurse into themselves.
-Checker = Callable[[TupleStore, str, str, int, set], bool]
+ResolutionPath = set[tuple[str, str]]
+Checker = Callable[[TupleStore, str, str, int, ResolutionPath], bool]
 CheckerTable = dict[str, dict[str, Checker]]
 
 
@@ -417,7 +420,7 @@ class Engine:
         base = self._compile(table, type_name, relation, rewrite.base)
         subtract = self._compile(table, type_name, relation, rewrite.subtract)
 
-        def difference(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        def difference(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
             return base(store, user, obj, depth, path) and not subtract(store, user, obj, depth, path)
 
         return difference
@@ -437,7 +440,7 @@ class Engine:
                 return (user_type, user_relation) in usersets
             return user_type in plain or (user_id == "*" and user_type in wildcards)
 
-        def direct(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        def direct(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
             users = store.users(obj, relation)
             if not users:
                 return False
@@ -465,7 +468,7 @@ class Engine:
         target = rewrite.relation
         max_depth = self.max_depth
 
-        def computed(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        def computed(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
             if depth >= max_depth:
                 raise ResolutionTooComplexError(f"resolving {target} on {obj} exceeded depth {max_depth}")
             return checkers[target](store, user, obj, depth + 1, path)
@@ -481,7 +484,7 @@ class Engine:
         }
         max_depth = self.max_depth
 
-        def tuple_to_userset(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        def tuple_to_userset(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
             parents = store.users(obj, tupleset)
             if not parents:
                 return False
@@ -502,12 +505,12 @@ def _any_of(checkers: list[Checker]) -> Checker:
     if len(checkers) == 2:
         first, second = checkers
 
-        def either(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+        def either(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
             return first(store, user, obj, depth, path) or second(store, user, obj, depth, path)
 
         return either
 
-    def union(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+    def union(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
         for checker in checkers:
             if checker(store, user, obj, depth, path):
                 return True
@@ -517,7 +520,7 @@ def _any_of(checkers: list[Checker]) -> Checker:
 
 
 def _all_of(checkers: list[Checker]) -> Checker:
-    def intersection(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+    def intersection(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
         for checker in checkers:
             if not checker(store, user, obj, depth, path):
                 return False
@@ -529,7 +532,7 @@ def _all_of(checkers: list[Checker]) -> Checker:
 def _self_referencing(checker: Checker, relation: str) -> Checker:
     suffix = "#" + relation
 
-    def self_or(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+    def self_or(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
         return (user.endswith(suffix) and user[: -len(suffix)] == obj) or checker(store, user, obj, depth, path)
 
     return self_or
@@ -538,7 +541,7 @@ def _self_referencing(checker: Checker, relation: str) -> Checker:
 def _guard_cycles(checker: Checker, relation: str) -> Checker:
     """Stop at an (object, relation) already being resolved on this path: a cycle grants nothing."""
 
-    def guarded(store: TupleStore, user: str, obj: str, depth: int, path: set) -> bool:
+    def guarded(store: TupleStore, user: str, obj: str, depth: int, path: ResolutionPath) -> bool:
         key = (obj, relation)
         if key in path:
             return False

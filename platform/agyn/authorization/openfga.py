@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from openfga_sdk import (
@@ -139,7 +139,8 @@ class OpenFGABackend:
         if not isinstance(model, dsl.AuthorizationModel):
             model = dsl.parse_file(model)
         async with _translate_errors("write authorization model"):
-            response = await self._client.write_authorization_model(dsl.to_json(model))
+            # the SDK takes the model's JSON form as well as its request class
+            response = await self._client.write_authorization_model(dsl.to_json(model))  # type: ignore[arg-type]
         self._configuration.authorization_model_id = response.authorization_model_id
         return response.authorization_model_id
 
@@ -182,7 +183,7 @@ class OpenFGABackend:
                 deletes=[_client_tuple(k) for is_write, k in chunk if not is_write] or None,
             )
             async with _translate_errors("write tuples"):
-                await self._client.write(request, dict(_IDEMPOTENT))
+                await self._client.write(request, dict(_IDEMPOTENT))  # type: ignore[arg-type]  # the SDK's options are a loose dict
 
     async def read(
         self, user: str | None = None, relation: str | None = None, object: str | None = None
@@ -192,7 +193,7 @@ class OpenFGABackend:
         found: list[TupleKey] = []
         token: str | None = None
         while True:
-            options: dict = {"page_size": READ_PAGE_SIZE}
+            options: dict[str, Any] = {"page_size": READ_PAGE_SIZE}
             if token:
                 options["continuation_token"] = token
             async with _translate_errors("read tuples"):
