@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -13,6 +14,7 @@ import httpx
 import openai
 import pytest
 
+from tests.cli.test_cli import agyn
 from tests.llm_proxy.conftest import READ_TIMEOUT, Server, World, make_world
 from tests.llm_proxy.stub_upstream import fingerprint
 
@@ -326,3 +328,29 @@ def test_secrets_never_in_logs_responses_or_labels(world: World) -> None:
     listed = httpx.get(f"{world.server.url}/api/v1/llm-providers", headers={"Authorization": f"Bearer "
                                                                                          f"{world.owner.token}"})
     assert listed.status_code == 200 and not [secret for secret in world.secrets if secret in listed.text]
+
+
+def test_agyn_usage_prints_the_table(server: Server, stub_url: str, tmp_path: Path) -> None:
+    world = make_world(server, stub_url)
+    world.openai().responses.create(model="echo", input="hi")
+    world.openai().responses.create(model="echo", input="hi")
+    world.wait_for_usage(lambda r: _sums(r).get(("COUNT", None)) == 2)
+    options = ("--org", world.organization_id, "--api-url", server.url, "--token", world.member.token)
+
+    table = agyn("usage", *options, cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert ["│", "COUNT", "│", "echo", "│", "2", "│"] in rows
+    assert ["│", "TOKENS", "│", "echo", "│", "30", "│"] in rows
+
+    kinds = agyn("usage", *options, "--group-by", "kind", "--unit", "TOKENS", "--label", "model=echo",
+                 "--granularity", "day", "--start", "1d", cwd=tmp_path)
+    assert kinds.returncode == 0, kinds.stderr
+    assert [row[-4:] for row in (line.split() for line in kinds.stdout.splitlines()) if "TOKENS" in row] == [
+        ["cached", "│", "8", "│"], ["input", "│", "12", "│"], ["output", "│", "10", "│"]]
+
+    printed = agyn("usage", *options, "--json", cwd=tmp_path)
+    assert printed.returncode == 0 and json.loads(printed.stdout)["group_by"] == "model"
+    outsider = agyn("usage", "--org", world.organization_id, "--api-url", server.url, "--token",
+                    world.outsider.token, cwd=tmp_path)
+    assert outsider.returncode == 1 and "404" in outsider.stderr
