@@ -34,6 +34,8 @@ MODULES = (
     "apps",
     "token_counting",
     "testllm",
+    "metering",
+    "llm_proxy",
     "threads",
     "chat",
     "notifications",

@@ -84,6 +84,31 @@ class ThreadsSettings(BaseModel):
         default=100_000, ge=1, description="Longest message body, in characters; longer is refused with 413.")
 
 
+class LLMProxySettings(BaseModel):
+    """The LLM proxy's upstream calls and caches."""
+
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect to a provider (then 502).")
+    read_timeout: float = Field(
+        default=300.0, gt=0,
+        description="Seconds a provider may stay silent: before its response starts, or between two chunks "
+                    "of it (then 504, or the stream ends).")
+    max_connections: int = Field(default=200, ge=1, description="Pooled connections to providers, in all.")
+    cache_seconds: float = Field(
+        default=60.0, ge=0,
+        description="How long a replica trusts a model resolution or a permission it looked up; writes in "
+                    "this process invalidate at once, another replica's within this time.")
+
+
+class MeteringSettings(BaseModel):
+    """The background writer of usage records."""
+
+    flush_interval: float = Field(default=1.0, gt=0, description="Seconds between two writes of buffered records.")
+    batch_size: int = Field(default=500, ge=1, description="Records per write; a full batch is written at once.")
+    max_buffered: int = Field(
+        default=100_000, ge=1,
+        description="Records held while the database is unreachable; beyond, the oldest are dropped (and counted).")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -101,6 +126,8 @@ class Settings(BaseSettings):
     oidc: OIDCSettings = OIDCSettings()
     testllm: TestLLMSettings = TestLLMSettings()
     threads: ThreadsSettings = ThreadsSettings()
+    llm_proxy: LLMProxySettings = LLMProxySettings()
+    metering: MeteringSettings = MeteringSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",

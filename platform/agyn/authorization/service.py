@@ -27,6 +27,9 @@ class AuthorizationService:
         self.backend = backend
         self.engine = engine
         self._store = store
+        self.generation = 0
+        """Bumped whenever tuples change through this process (after the commit): a cache of answers
+        remembers the generation it was filled at and drops what is older."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthorizationService:
@@ -50,6 +53,7 @@ class AuthorizationService:
                                             AuthorizationTuple.object))
         self._store.clear()
         self._store.load(TupleKey(row.user, row.relation, row.object) for row in rows)
+        self.generation += 1
 
     # --- questions -------------------------------------------------------------------------
 
@@ -89,7 +93,7 @@ class AuthorizationService:
         if not writes and not deletes:
             return
         if self._store is None:
-            after_commit(session, lambda: self.backend.write(writes, deletes), what="authorization tuples")
+            after_commit(session, lambda: self._apply(writes, deletes), what="authorization tuples")
             return
         for key in deletes:
             await session.execute(
@@ -103,7 +107,13 @@ class AuthorizationService:
             if await session.get(AuthorizationTuple, (key.object, key.relation, key.user)) is None:
                 session.add(AuthorizationTuple(user=key.user, relation=key.relation, object=key.object))
         await session.flush()
-        after_commit(session, lambda: self.backend.write(writes, deletes), what="authorization tuples")
+        after_commit(session, lambda: self._apply(writes, deletes), what="authorization tuples")
+
+    async def _apply(self, writes: list[TupleKey], deletes: list[TupleKey]) -> None:
+        try:
+            await self.backend.write(writes, deletes)
+        finally:
+            self.generation += 1  # even a failed write may have changed some answers
 
     async def delete_object(self, session: AsyncSession, obj: str) -> None:
         """Remove every tuple whose object is `obj` (the object is being deleted)."""

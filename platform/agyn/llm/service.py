@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -40,10 +40,20 @@ def validate_custom_headers(headers: dict[str, str]) -> None:
             raise InvalidArgument.field("headers", f"the value of {name} must be non-empty and on one line")
 
 
+PROVIDER_UPDATED = "llm_provider.updated"
+MODEL_UPDATED = "model.updated"
+"""Published after a provider or model was created, changed or deleted (payload: its id, the action), so
+that what resolves models (the LLM proxy's cache) drops what it holds."""
+
+
 class LLMProvidersService(CollectionService):
     resource = LLM_PROVIDER
     model = LLMProvider
     schemas = LLMProviderSchemas
+
+    async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
+        self.platform.events.publish_after_commit(session, PROVIDER_UPDATED, "llm", llm_provider_id=str(record.id),
+                                                  action=action)
 
     def validate_values(self, values: dict[str, Any]) -> None:
         method = values.get("auth_method")
@@ -69,8 +79,8 @@ class ResolvedModel:
     endpoint: str
     protocol: str
     auth_method: str
-    token: str | None
-    headers: dict[str, str]
+    token: str | None = field(repr=False)  # never in a log line or a traceback's locals shown as repr
+    headers: dict[str, str] = field(repr=False)
 
 
 class ModelsService(TupleCollectionService):
@@ -85,12 +95,26 @@ class ModelsService(TupleCollectionService):
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
         await self.authz.delete_object(session, objects.model(record.id))
 
+    async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
+        self.platform.events.publish_after_commit(session, MODEL_UPDATED, "llm", model_id=str(record.id),
+                                                  action=action)
+
     def _org_tuple(self, record: Any) -> TupleKey:
         return TupleKey(objects.organization(record.organization_id), "org", objects.model(record.id))
 
     async def resolve(self, session: AsyncSession, organization_id: uuid.UUID | None,
                       model: str) -> ResolvedModel:
         """A model by id or by name (within the caller's organization) with its provider's credentials."""
+        found = await self.resolve_candidates(session, model, organization_id, limit=2)
+        if len(found) != 1:
+            raise NotFound(f"model {model} not found" if not found else
+                           f"model name {model} is ambiguous; use its id or the organization's model")
+        return found[0]
+
+    async def resolve_candidates(self, session: AsyncSession, model: str, organization_id: uuid.UUID | None = None,
+                                 *, limit: int = 100) -> list[ResolvedModel]:
+        """Every model whose id or name is `model` (in one organization, when given), with its provider's
+        credentials in the clear: for the LLM proxy, which then keeps those the caller may use."""
         condition = Model.name == model
         try:
             condition = or_(condition, Model.id == uuid.UUID(model))
@@ -100,16 +124,10 @@ class ModelsService(TupleCollectionService):
             .where(condition)
         if organization_id is not None:
             statement = statement.where(Model.organization_id == organization_id)
-        row = (await session.execute(statement.limit(2))).all()
-        if len(row) != 1:
-            raise NotFound(f"model {model} not found" if not row else
-                           f"model name {model} is ambiguous; use its id or the organization's model")
-        found, provider = row[0]
+        rows = (await session.execute(statement.order_by(Model.id).limit(limit))).all()
         providers = self.platform.get(LLMProvidersService)
-        return ResolvedModel(
+        return [ResolvedModel(
             model_id=found.id, organization_id=found.organization_id, name=found.name,
             remote_name=found.remote_name, endpoint=provider.endpoint, protocol=provider.protocol,
             auth_method=provider.auth_method, token=providers.decrypt(provider, "token"),
-            headers=providers.decrypt(provider, "headers") or {})
-
-
+            headers=providers.decrypt(provider, "headers") or {}) for found, provider in rows]

@@ -292,6 +292,13 @@ class UsersService:
     async def _forget(self, **which: uuid.UUID) -> None:
         self.principals.forget(**which)
 
+    def cached_principal(self, plain: str) -> Principal | None:
+        """The identity of an `agyn_` token this process checked recently (no I/O), else None: for hot
+        paths that open a session only when they must."""
+        if not tokens.looks_like_token(plain):
+            return None
+        return self.principals.get(tokens.hash_token(plain))
+
     async def authenticate_token(self, session: AsyncSession, plain: str) -> Principal | None:
         """The identity an `agyn_` token stands for, or None when it is not a live token."""
         if not tokens.looks_like_token(plain):
