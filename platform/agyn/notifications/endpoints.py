@@ -23,7 +23,7 @@ Notifications = Annotated[NotificationsService, Depends(service(NotificationsSer
 
 @router.get(
     "/api/v1/events", tags=["notifications"], summary="Listen to rooms (Server-Sent Events)",
-    response_class=EventStream,
+    response_class=EventStream, status_code=200,
     responses={200: {"content": {"text/event-stream": {}},
                      "description": "`id:` the envelope id, `event:` its event name, `data:` the envelope "
                                     "`{id, ts, source, event, rooms, payload}`; a comment line every 15 s."}},
