@@ -27,6 +27,10 @@ from agyn.kit.db import Database
 from agyn.models import metadata
 from agyn.settings import Settings, normalise_database_url
 
+# the Terraform plugin's fixtures (one platform, the provider mirror, `terraform` workspaces) serve
+# every suite that runs Terraform: the provider's, the CDK's and the proxy's
+pytest_plugins = ["tests.terraform.plugin"]
+
 POSTGRES_URL = os.environ.get("AGYN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

@@ -11,12 +11,6 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from agyn_cdk import cdk
-from tests.terraform.plugin import (  # noqa: F401  (fixtures)
-    agyn_platform,
-    cli_config,
-    provider_mirror,
-    terraform_root,
-)
 
 
 @pytest.fixture

@@ -21,14 +21,6 @@ import pytest_asyncio
 from tests.cli.test_cli import AGYN, Serve, cli_env, free_port
 from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from tests.llm_proxy import stub_upstream
-from tests.terraform.plugin import (  # noqa: F401  (fixtures for the one Terraform test)
-    agyn_platform,
-    cli_config,
-    dev_provider,
-    provider_mirror,
-    terraform,
-    terraform_root,
-)
 
 READ_TIMEOUT = 1.0
 

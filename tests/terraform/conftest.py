@@ -1,23 +1,9 @@
-"""The Terraform suite's fixtures come from its plugin (`tests/terraform/plugin.py`)."""
+"""The Terraform suite's fixtures come from its plugin (`tests/terraform/plugin.py`, registered by
+`tests/conftest.py`)."""
 
 from pathlib import Path
 
 import pytest
-
-from tests.terraform.plugin import (  # noqa: F401  (fixtures)
-    agyn_platform,
-    cli_config,
-    dev_provider,
-    parametrize_builds,
-    provider_mirror,
-    terraform,
-    terraform_build,
-    terraform_root,
-)
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize_builds(metafunc)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

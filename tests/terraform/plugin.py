@@ -87,7 +87,7 @@ def terraform_builds() -> list[TerraformBuild]:
     ]
 
 
-def parametrize_builds(metafunc: pytest.Metafunc) -> None:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a test that uses `terraform_build` once per build `--terraform` names (all by default); a build
     that is not installed is skipped, or, under CI, an error."""
     if "terraform_build" not in metafunc.fixturenames:
