@@ -20,7 +20,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from agyn.kit.ids import uuid7
-from agyn.kit.platform import Platform
+from agyn.kit.platform import HotRoute, Platform
 from agyn.llm_proxy.protocols import Protocol, ProxyError, StreamMeter, body_usage
 from agyn.llm_proxy.service import Call, LLMProxyService
 from agyn.llm_proxy.upstream import forwarded_headers, returned_headers
@@ -117,13 +117,15 @@ def _redact(body: bytes, secrets: list[bytes]) -> bytes:
 
 
 class ProxyEndpoint:
-    """One protocol's endpoint (an ASGI app under a Starlette route)."""
+    """One protocol's endpoint: a hot route bound to the platform's proxy service (or, under the
+    framework's router, finding it through the app)."""
 
-    def __init__(self, protocol: Protocol) -> None:
+    def __init__(self, protocol: Protocol, proxy: LLMProxyService | None = None) -> None:
         self.protocol = protocol
+        self.proxy = proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = _proxy(scope)
+        proxy = self.proxy or _proxy(scope)
         protocol = self.protocol
         try:
             credential, organization, thread = _caller(scope["headers"])
@@ -229,8 +231,11 @@ class ProxyEndpoint:
 class ModelsEndpoint:
     """`GET /v1/models`: the models the caller may use, in a list both SDKs read."""
 
+    def __init__(self, proxy: LLMProxyService | None = None) -> None:
+        self.proxy = proxy
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = _proxy(scope)
+        proxy = self.proxy or _proxy(scope)
         try:
             credential, _, _ = _caller(scope["headers"])
             principal = await proxy.authenticate(credential)
@@ -248,6 +253,14 @@ class ModelsEndpoint:
         document = {"object": "list", "data": data, "has_more": False,
                     "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
         await _respond(send, 200, json.dumps(document).encode())
+
+
+def hot_routes(platform: Platform) -> list[HotRoute]:
+    """The proxy's routes, served in front of the framework (the router below answers wrong methods)."""
+    proxy = platform.get(LLMProxyService)
+    return [HotRoute("/v1/responses", frozenset({"POST"}), ProxyEndpoint(Protocol.responses, proxy)),
+            HotRoute("/v1/messages", frozenset({"POST"}), ProxyEndpoint(Protocol.anthropic_messages, proxy)),
+            HotRoute("/v1/models", frozenset({"GET"}), ModelsEndpoint(proxy))]
 
 
 router = APIRouter(tags=["llm-proxy"])
