@@ -182,8 +182,8 @@ def wrk_script(directory: Path, body: dict, token: str | None) -> Path:
 
 
 def wrk(url: str, script: Path, connections: int, seconds: float) -> Load:
-    result = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url],
-                            capture_output=True, text=True, check=False)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     out = result.stdout
     if result.returncode != 0 or "Non-2xx" in out:
         sys.exit(f"error: wrk against {url} failed:\n{out}{result.stderr}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -102,6 +103,29 @@ def _proxy(scope: Scope) -> LLMProxyService:
     return platform.get(LLMProxyService)
 
 
+_MODEL_KEY = re.compile(rb'"model"\s*:\s*')
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_ESCAPED_KEY = re.compile(rb'\\[^"\\]*"\s*:')
+"""What a key with an escape in it ends like (`"m\u006fdel":`); also found in some text, which only
+costs a re-encoding."""
+
+
+def with_model(body: bytes, document: dict[str, Any], remote_name: str) -> bytes:
+    """The caller's body with the top-level `model` set to `remote_name` and every other byte as sent
+    (a conversation that may be megabytes long is not encoded again).
+
+    An unescaped `"model"` followed by a colon is always an object key (a quote inside a string is
+    escaped). So when the body has exactly one, and no key spelled with escapes, that one is the
+    top-level key the document was read from; otherwise the document is encoded anew."""
+    keys = _MODEL_KEY.findall(body)
+    if len(keys) == 1 and _ESCAPED_KEY.search(body) is None:
+        key = _MODEL_KEY.search(body)
+        value = _STRING.match(body, key.end()) if key is not None else None
+        if value is not None and json.loads(value.group()) == document.get("model"):
+            return b"".join((body[:value.start()], json.dumps(remote_name).encode(), body[value.end():]))
+    return json.dumps({**document, "model": remote_name}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _secrets(call: Call) -> list[bytes]:
     model = call.model
     values = [model.token or "", *model.headers.values()]
@@ -151,8 +175,7 @@ class ProxyEndpoint:
         call = Call(id=uuid7(), principal=principal, model=model,
                     thread_id=thread.decode("latin-1")[:255] if thread else None,
                     started_at=proxy.platform.clock.now())
-        document["model"] = model.remote_name
-        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = with_model(body, document, model.remote_name)
         await self._forward(proxy, call, payload, scope, receive, send)
 
     async def _forward(self, proxy: LLMProxyService, call: Call, payload: bytes, scope: Scope, receive: Receive,
