@@ -117,6 +117,12 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) 
     sys.exit(f"error: {url} did not answer within {timeout} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -230,13 +236,19 @@ def pct(values: list[float], q: float) -> float:
 
 # --- the run ------------------------------------------------------------------------------------------
 
-def run(args: argparse.Namespace, workdir: Path) -> None:
+async def postgres_database(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def run(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> None:
     upstream_port, agyn_port = free_port(), free_port()
     upstream_url, proxy_url = f"http://127.0.0.1:{upstream_port}", f"http://127.0.0.1:{agyn_port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
-    env.update(PYTHONUNBUFFERED="1")
-    if args.postgres:
-        env["AGYN_DATABASE_URL"] = POSTGRES_URL
     processes: list[subprocess.Popen[bytes]] = []
     try:
         upstream = subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(upstream_port)])
@@ -264,10 +276,14 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         print(f"  added by the proxy           {p1.p50 - d1.p50:8.3f}  {p1.p99 - d1.p99:8.3f}   (target p50 <= 1 ms)\n")
 
         dn = wrk(f"{upstream_url}/v1/responses", direct, args.connections, args.seconds)
+        cpu = cpu_seconds(agyn.pid)
         pn = wrk(f"{proxy_url}/v1/responses", proxied, args.connections, args.seconds)
+        per_call = (cpu_seconds(agyn.pid) - cpu) / pn.requests * 1e6
         print(f"non-streaming, {args.connections} connections    req/s    p50 ms    p99 ms")
         print(f"  upstream directly          {dn.rate:8.0f}  {dn.p50:8.3f}  {dn.p99:8.3f}")
-        print(f"  through the proxy          {pn.rate:8.0f}  {pn.p50:8.3f}  {pn.p99:8.3f}   (target >= 1,500 req/s)\n")
+        print(f"  through the proxy          {pn.rate:8.0f}  {pn.p50:8.3f}  {pn.p99:8.3f}   (target >= 1,500 req/s)")
+        print(f"  proxy process CPU per call {per_call:8.0f} us  "
+              f"(so {1e6 / per_call:,.0f} req/s on a core of its own)\n")
 
         asyncio.run(first_event_ms(upstream_url, None, 50))
         asyncio.run(first_event_ms(proxy_url, token, 50))
@@ -281,13 +297,16 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         print(f"  added by the proxy                                  "
               f"{statistics.median(ps) - statistics.median(ds):8.3f}  {pct(ps, 0.99) - pct(ds, 0.99):8.3f}\n")
 
-        done = p1.requests + pn.requests + args.stream_rounds + 50
-        before = rss_mib(agyn.pid)
-        long = wrk(f"{proxy_url}/v1/responses", proxied, args.connections, args.requests / pn.rate)
-        after = rss_mib(agyn.pid)
-        print(f"memory of the proxy process (RSS) over {long.requests:,} more calls ({done + long.requests:,} in "
-              f"all, {long.rate:,.0f} req/s)")
-        print(f"  before {before:7.1f} MiB   after {after:7.1f} MiB   change {after - before:+6.1f} MiB")
+        done = p1.requests + pn.requests + 2 * args.stream_rounds + 100
+        readings = [rss_mib(agyn.pid)]
+        calls, started = 0, time.perf_counter()
+        for _ in range(4):  # a reading after each quarter shows growth apart from warm-up
+            calls += wrk(f"{proxy_url}/v1/responses", proxied, args.connections, args.requests / 4 / pn.rate).requests
+            readings.append(rss_mib(agyn.pid))
+        print(f"memory of the proxy process (RSS, MiB) over {calls:,} more calls ({done + calls:,} in all, "
+              f"{calls / (time.perf_counter() - started):,.0f} req/s)")
+        print("  " + " -> ".join(f"{value:.1f}" for value in readings) +
+              f"   change {readings[-1] - readings[0]:+.1f} MiB, over the last half {readings[-1] - readings[2]:+.1f}")
     finally:
         for process in reversed(processes):
             if process.poll() is None:
@@ -304,7 +323,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="connections of the throughput measurement")
     parser.add_argument("--requests", type=int, default=100_000, help="proxied calls of the memory measurement")
     parser.add_argument("--stream-rounds", type=int, default=500, help="streaming calls per side")
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (AGYN_BENCH_POSTGRES_URL), not SQLite")
+    parser.add_argument("--postgres", action="store_true",
+                        help="PostgreSQL (a new database on AGYN_BENCH_POSTGRES_URL's server), not SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (the proxy's log)")
     parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -314,9 +334,19 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("error: wrk is not installed; install it with `apt-get install wrk`")
     workdir = Path(tempfile.mkdtemp(prefix="agyn-llm-proxy-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
+    env.update(PYTHONUNBUFFERED="1")
+    database = f"agyn_bench_{uuid.uuid4().hex[:8]}" if args.postgres else None
     try:
-        run(args, workdir)
+        if database is not None:  # a database of its own, brought to the schema
+            asyncio.run(postgres_database(f'CREATE DATABASE "{database}"'))
+            env["AGYN_DATABASE_URL"] = f"{POSTGRES_URL.rpartition('/')[0]}/{database}"
+            subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env, check=True,
+                           capture_output=True)
+        run(args, workdir, env)
     finally:
+        if database is not None:
+            asyncio.run(postgres_database(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         if args.keep:
             print(f"\nworking directory kept: {workdir}")
         else:
