@@ -20,12 +20,18 @@ USAGE_TABLE = cast(Table, UsageRow.__table__)
 times more CPU per row for the same statement."""
 
 
+_NO_LABELS = dict.fromkeys(LABELS)
+_LABEL_NAMES = frozenset(LABELS)
+
+
 def _row(record: UsageRecord) -> dict[str, Any]:
-    labels = {name: str(value)[:LABEL_MAX_LENGTH] for name, value in record.labels.items()
-              if name in LABELS and value is not None}
-    return {"organization_id": record.organization_id, "idempotency_key": record.idempotency_key,
-            "producer": record.producer, "timestamp": record.timestamp, "unit": str(record.unit),
-            "value": record.value, **{name: labels.get(name) for name in LABELS}}
+    row = {"organization_id": record.organization_id, "idempotency_key": record.idempotency_key,
+           "producer": record.producer, "timestamp": record.timestamp, "unit": str(record.unit),
+           "value": record.value, **_NO_LABELS}
+    for name, value in record.labels.items():
+        if name in _LABEL_NAMES and value is not None:
+            row[name] = str(value)[:LABEL_MAX_LENGTH]
+    return row
 
 
 async def upsert_usage(session: AsyncSession, records: Sequence[UsageRecord]) -> int:
