@@ -299,9 +299,12 @@ def run(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> None:
 
         done = p1.requests + pn.requests + 2 * args.stream_rounds + 100
         readings = [rss_mib(agyn.pid)]
-        calls, started = 0, time.perf_counter()
-        for _ in range(4):  # a reading after each quarter shows growth apart from warm-up
-            calls += wrk(f"{proxy_url}/v1/responses", proxied, args.connections, args.requests / 4 / pn.rate).requests
+        calls, rate, started = 0, pn.rate, time.perf_counter()
+        for quarter in range(1, 5):  # a reading after each quarter shows growth apart from warm-up
+            while calls < args.requests * quarter / 4:
+                seconds = max(1.0, (args.requests * quarter / 4 - calls) / rate * 1.05)
+                load = wrk(f"{proxy_url}/v1/responses", proxied, args.connections, seconds)
+                calls, rate = calls + load.requests, load.rate
             readings.append(rss_mib(agyn.pid))
         print(f"memory of the proxy process (RSS, MiB) over {calls:,} more calls ({done + calls:,} in all, "
               f"{calls / (time.perf_counter() - started):,.0f} req/s)")
