@@ -1,4 +1,5 @@
-"""`POST /v1/responses`, `POST /v1/messages`, `GET /v1/models`: plain ASGI endpoints.
+"""`POST /v1/responses`, `POST /v1/messages`, `GET /v1/models`: plain ASGI endpoints, served as hot routes
+in front of the framework (`gateway.middleware.HotRoutesMiddleware`; docs/llm-proxy.md).
 
 No FastAPI dependencies and no request transaction around them: the hot path reads the caches (a
 session opens only on a miss), and a streamed answer flows through chunk by chunk while nothing
