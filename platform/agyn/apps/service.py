@@ -60,7 +60,7 @@ class AppsService(CollectionService):
                 "uninstall it there before making it internal")
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.platform.get(UsersService).remove_identity(session, record.id)
+        await self.platform.get(UsersService).remove_identity(session, record.id, f"app {record.slug}")
 
 
 def installation_tuples(app: Any, organization_id: uuid.UUID) -> list[TupleKey]:

@@ -187,7 +187,8 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "invalid_argument",
                 409: "conflict", 413: "resource_exhausted", 429: "resource_exhausted"}.get(
             exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
-        title = {401: "Unauthenticated", 403: "Permission denied", 404: "Not found", 405: "Method not allowed",
+        title = {400: "Invalid argument", 401: "Unauthenticated", 403: "Permission denied", 404: "Not found",
+                 405: "Method not allowed",
                  413: "Payload too large"}.get(exc.status_code, "Request failed")
         detail, headers = str(exc.detail), dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
