@@ -1,5 +1,5 @@
 """Apps and installations: who may see and install an app, the app's identity and service token,
-and the membership and permission tuples an installation grants in its organization."""
+and the permission tuples an installation grants in its organization."""
 
 from __future__ import annotations
 
@@ -64,9 +64,10 @@ class AppsService(CollectionService):
 
 
 def installation_tuples(app: Any, organization_id: uuid.UUID) -> list[TupleKey]:
-    """What an installation grants the app in the organization: membership and one relation per permission."""
+    """What an installation grants the app in the organization: a place in its threads and one relation
+    per declared permission; never membership, which would open the organization's control plane."""
     subject, organization = objects.identity(app.id), objects.organization(organization_id)
-    relations = ["member"] + sorted({PERMISSION_RELATIONS[permission] for permission in app.permissions})
+    relations = ["installed_app"] + sorted({PERMISSION_RELATIONS[permission] for permission in app.permissions})
     return [TupleKey(subject, relation, organization) for relation in relations]
 
 

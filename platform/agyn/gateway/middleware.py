@@ -139,7 +139,7 @@ class JsonDepthMiddleware:
 
 def _may_be_json(scope: Scope) -> bool:
     """A body FastAPI would parse as JSON: declared JSON (`application/json`, `*/*+json`) or undeclared."""
-    content_type = dict(scope["headers"]).get(b"content-type")
+    content_type: bytes | None = dict(scope["headers"]).get(b"content-type")
     if content_type is None:
         return True
     media = content_type.split(b";", 1)[0].strip().lower()
