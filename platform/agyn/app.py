@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from agyn import __version__, migrations
+from agyn.api.openapi import install_openapi
 from agyn.authorization.service import AuthorizationService
 from agyn.bootstrap import BootstrapResult, announce_admin_token, bootstrap
 from agyn.gateway.docs import install_docs
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app.state.metrics_registry.register(platform.events.handler_failures)
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     for router in routers():
         app.include_router(router)
     for path, mounted in mounts(platform):

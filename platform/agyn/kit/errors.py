@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agyn.kit.text import PATTERN_MESSAGES
+
 log = logging.getLogger("agyn.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -136,6 +138,8 @@ def _validation_message(error: dict[str, Any]) -> str:
         return f"malformed JSON{where}: {error.get('ctx', {}).get('error', 'cannot parse the body')}"
     if kind == "missing":
         return "required"
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     return str(error.get("msg", "invalid value"))
 
 
