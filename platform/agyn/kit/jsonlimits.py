@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 MAX_JSON_DEPTH = 32
-"""The deepest nesting of arrays and objects accepted in any JSON input (docs/api.md, "Limits")."""
+"""The deepest nesting of arrays and objects accepted in any JSON input (docs/architecture.md)."""
 
 _SPECIAL = re.compile(rb'["\\\[\]{}]')
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
