@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
+import socketio
 
 from agyn.kit.jsonlimits import MAX_JSON_DEPTH, DepthScanner, nesting_depth, within_limit
 from tests.notifications.support import Live, live_server
@@ -250,3 +252,34 @@ async def test_malformed_json_and_odd_headers_are_4xx_on_one_connection(live: Li
             assert response.status < 500, (method, path, headers, response.status, response.body[:300])
     assert (await connection.request("GET", "/me", admin)).status == 200
     assert all(status < 500 for status in connection.statuses)
+
+
+class _DeepJson:
+    """A client-side encoder that puts a pre-built, deeply nested JSON text where `MARK` is (the
+    standard encoder itself recurses and cannot write it)."""
+
+    MARK = "__deep__"
+
+    @staticmethod
+    def dumps(value: Any, **options: Any) -> str:
+        return json.dumps(value, **options).replace(f'"{_DeepJson.MARK}"', nested(DEEP))
+
+    loads = staticmethod(json.loads)
+
+
+class _DeepPacket(socketio.packet.Packet):  # type: ignore[misc]  # the library is untyped
+    json = _DeepJson
+
+
+async def test_socketio_packets_nested_past_the_limit_are_dropped_and_the_client_stays(live: Live) -> None:
+    user = await live.api.user()
+    client = socketio.AsyncClient(reconnection=False, serializer=_DeepPacket)
+    await client.connect(live.url, auth={"token": user.token}, transports=["websocket"], wait_timeout=10)
+    try:
+        for deep in ({"rooms": _DeepJson.MARK}, {"rooms": json.loads(nested(MAX_JSON_DEPTH + 5))}):
+            with pytest.raises(socketio.exceptions.TimeoutError):  # dropped: no answer, no crash
+                await client.call("subscribe", deep, timeout=1)
+        answer = await client.call("subscribe", {"rooms": ["thread_participant:me"]}, timeout=10)
+        assert answer == {"rooms": [f"thread_participant:{user.id}"]}
+    finally:
+        await client.disconnect()
