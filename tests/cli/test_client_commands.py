@@ -38,7 +38,8 @@ def admin_token(server: Serve) -> str:
 # --- help ----------------------------------------------------------------------------------------
 
 HELP_SCREENS = [["--help"], ["serve", "--help"], ["token", "create", "--help"], ["secrets", "rotate-key", "--help"],
-                ["login", "--help"], ["users", "create", "--help"], ["orgs", "members", "--help"]]
+                ["login", "--help"], ["users", "create", "--help"], ["orgs", "members", "--help"],
+                ["authz", "check-consistency", "--help"]]
 
 
 @pytest.mark.parametrize("args", HELP_SCREENS, ids=[" ".join(a) for a in HELP_SCREENS])
