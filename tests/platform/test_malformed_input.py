@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import socketio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agyn.kit.jsonlimits import MAX_JSON_DEPTH, DepthScanner, nesting_depth, within_limit
 from tests.notifications.support import Live, live_server
@@ -156,6 +158,26 @@ def test_the_depth_scanner_reads_strings_and_escapes_as_json_does() -> None:
     assert nesting_depth(json.loads(nested(200))) == 200
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from('ab"\\[]{}/\n\u00e9 ')),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.text(alphabet=st.sampled_from('k"\\[{'), max_size=3), children, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(value=JSON_VALUES, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=4))
+def test_the_depth_scanner_agrees_with_the_parser_wherever_the_body_is_cut(value: Any, cuts: list[int]) -> None:
+    document = json.dumps(value).encode()
+    scanner = DepthScanner(limit=1000)
+    previous = 0
+    for cut in sorted({min(c, len(document)) for c in cuts}) + [len(document)]:
+        assert scanner.feed(document[previous:cut])
+        previous = cut
+    assert scanner.deepest == nesting_depth(value)
+    assert scanner.depth == 0
+
+
 async def test_json_nested_past_the_limit_in_every_field_is_400(live: Live, connection: Connection) -> None:
     admin = {"Authorization": f"Bearer {live.api.admin_token}", "Content-Type": "application/json"}
     document = (await connection.request("GET", "/openapi.json")).json()
@@ -222,6 +244,12 @@ async def test_malformed_json_and_odd_headers_are_4xx_on_one_connection(live: Li
         for path in ("/api/v1/organizations", "/api/v1/agents", "/api/v1/memberships"):
             response = await connection.request("POST", path, admin, body)
             assert 400 <= response.status < 500, (path, body[:40], response.status, response.body[:300])
+    # UTF-16 (which json.loads would read): its bytes cannot be scanned for depth, and RFC 8259 wants UTF-8
+    for encoding in ("utf-16", "utf-16-be", "utf-32"):
+        body = json.dumps({"name": "o-" + "[" * 40}).encode(encoding)
+        refused = await connection.request("POST", "/api/v1/organizations", admin, body)
+        assert_refused(refused)
+        assert "UTF-8" in refused.json()["detail"]
     # valid JSON, if odd: a repeated key (the last one counts, as in every JSON parser)
     odd = await connection.request("POST", "/api/v1/organizations", admin,
                                    f'{{"name": "a", "name": "o-{uuid.uuid4().hex[:8]}"}}'.encode())

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agyn.kit.errors import PayloadTooLarge, problem_response
-from agyn.kit.jsonlimits import MAX_JSON_DEPTH, DepthScanner, depth_message
+from agyn.kit.jsonlimits import MAX_JSON_DEPTH, NOT_UTF8_MESSAGE, DepthScanner, depth_message
 from agyn.kit.logging import request_id_var
 
 access_log = logging.getLogger("agyn.access")
@@ -116,7 +116,8 @@ class BodyLimitMiddleware:
 
 class JsonDepthMiddleware:
     """Refuses JSON bodies nested deeper than `MAX_JSON_DEPTH` with 400, measured as the body streams
-    in and before anything parses it (parsers and validators recurse per level)."""
+    in and before anything parses it (parsers and validators recurse per level); and JSON that is not
+    UTF-8, whose depth bytes cannot show."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
         self.app = app
@@ -131,7 +132,7 @@ class JsonDepthMiddleware:
         async def scanned_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request" and not scanner.feed(message.get("body", b"")):
-                raise HTTPException(400, f"body: {depth_message(self.limit)}")
+                raise HTTPException(400, f"body: {NOT_UTF8_MESSAGE if scanner.not_utf8 else depth_message(self.limit)}")
             return message
 
         await self.app(scope, scanned_receive, send)
