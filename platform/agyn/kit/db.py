@@ -114,11 +114,14 @@ async def lock_rows(session: AsyncSession, model: type[Any], ids: Iterable[uuid.
 
 
 def restrict_file(path: Path) -> None:
-    """Create `path` empty with mode 0600 unless it exists (the SQLite database: hashes, ciphertext)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create `path` empty with mode 0600 unless it exists (the SQLite database: hashes, ciphertext).
+
+    A path that cannot be created is left alone: opening the database reports it, where start-up
+    failures are reported."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
+    except OSError:
         pass
 
 
