@@ -15,10 +15,17 @@ from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp
 
 from agyn import __version__, migrations
+from agyn.api.openapi import install_openapi
 from agyn.authorization.service import AuthorizationService
-from agyn.bootstrap import BootstrapResult, bootstrap
+from agyn.bootstrap import BootstrapResult, announce_admin_token, bootstrap
 from agyn.gateway.docs import install_docs
-from agyn.gateway.middleware import BodyLimitMiddleware, HotRoutesMiddleware, RequestContextMiddleware, RequestObserver
+from agyn.gateway.middleware import (
+    BodyLimitMiddleware,
+    HotRoutesMiddleware,
+    JsonDepthMiddleware,
+    RequestContextMiddleware,
+    RequestObserver,
+)
 from agyn.kit.clock import SYSTEM_CLOCK, Clock
 from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
@@ -45,16 +52,6 @@ async def start(platform: Platform) -> BootstrapResult | None:
     return await bootstrap(platform)
 
 
-def announce_admin_token(result: BootstrapResult) -> None:
-    """Print the first admin token once, to the terminal only (never to the logs)."""
-    print(
-        f"\nFirst start: created the cluster admin.\n  API token: {result.admin_token}\n"
-        f"  (also written to {result.token_path}, mode 0600; it is not shown again)\n",
-        file=sys.stdout,
-        flush=True,
-    )
-
-
 class PlatformApp(FastAPI):
     """The FastAPI app with the modules' hot routes served in front of its whole middleware stack."""
 
@@ -75,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         result = await start(platform)
         if result is not None:
-            announce_admin_token(result)
+            announce_admin_token(result.admin_token, result.token_path, sys.stdout)
         embedded = platform.get(AuthorizationService).embedded
         log.info("agyn is ready", extra={"version": __version__, "database": platform.database.engine.dialect.name,
                                          "authorization": "embedded" if embedded else "openfga"})
@@ -101,10 +98,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app.state.metrics_registry.register(platform.events.handler_failures)
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     for router in routers():
         app.include_router(router)
     for path, mounted in mounts(platform):
         app.mount(path, mounted)
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, observer=app.observer)
     return app

@@ -81,7 +81,9 @@ async def test_status_summary_and_listing_filters(api: Api) -> None:
     assert_problem(await api.client.get(CONVERSATIONS, headers=team.bob.headers, params={"status": "closed"}),
                    400, "invalid_argument")
 
-    renamed = await api.client.patch(url, headers=team.bob.headers, json={"summary": "  Numbers  "})
+    padded = await api.client.patch(url, headers=team.bob.headers, json={"summary": "  Numbers  "})
+    assert "whitespace" in assert_problem(padded, 400, "invalid_argument")["detail"]  # refused, not stripped
+    renamed = await api.client.patch(url, headers=team.bob.headers, json={"summary": "Numbers"})
     assert renamed.json()["summary"] == "Numbers"
     stale = await api.client.patch(url, headers={**team.bob.headers, "If-Match": resolved.json()["etag"]},
                                    json={"status": "open"})

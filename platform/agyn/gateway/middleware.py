@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agyn.kit.errors import PayloadTooLarge, problem, problem_response
+from agyn.kit.jsonlimits import MAX_JSON_DEPTH, NOT_UTF8_MESSAGE, DepthScanner, depth_message
 from agyn.kit.logging import request_id_var
 from agyn.kit.platform import HotRoute
 
@@ -224,3 +225,36 @@ class BodyLimitMiddleware:
         error = PayloadTooLarge(f"the request body exceeds the limit of {self.max_body_bytes} bytes")
         await problem_response(error.to_problem(scope["path"]))(scope, receive, send)
 
+
+
+class JsonDepthMiddleware:
+    """Refuses JSON bodies nested deeper than `MAX_JSON_DEPTH` with 400, measured as the body streams
+    in and before anything parses it (parsers and validators recurse per level); and JSON that is not
+    UTF-8, whose depth bytes cannot show."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _may_be_json(scope):
+            await self.app(scope, receive, send)
+            return
+        scanner = DepthScanner(self.limit)
+
+        async def scanned_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and not scanner.feed(message.get("body", b"")):
+                raise HTTPException(400, f"body: {NOT_UTF8_MESSAGE if scanner.not_utf8 else depth_message(self.limit)}")
+            return message
+
+        await self.app(scope, scanned_receive, send)
+
+
+def _may_be_json(scope: Scope) -> bool:
+    """A body FastAPI would parse as JSON: declared JSON (`application/json`, `*/*+json`) or undeclared."""
+    content_type: bytes | None = dict(scope["headers"]).get(b"content-type")
+    if content_type is None:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media.endswith(b"/json") or media.endswith(b"+json")

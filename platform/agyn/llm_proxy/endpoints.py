@@ -21,6 +21,7 @@ from fastapi import APIRouter
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from agyn.kit import jsonlimits
 from agyn.kit.ids import uuid7
 from agyn.kit.platform import HotRoute, Platform
 from agyn.llm_proxy.protocols import Protocol, ProxyError, StreamMeter, body_usage
@@ -158,7 +159,7 @@ class ProxyEndpoint:
             scope.setdefault("state", {})["principal"] = principal  # for the access log
             body = await _read_body(receive)
             try:
-                document = json.loads(body)
+                document = jsonlimits.loads(body)
             except (ValueError, UnicodeDecodeError):
                 raise ProxyError(400, "invalid_json", "the request body is not valid JSON") from None
             if not isinstance(document, dict):

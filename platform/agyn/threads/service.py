@@ -235,6 +235,6 @@ class ThreadsService:
                         not await self.authz.check(principal, "can_initiate", objects.agent(identity_id)):
                     raise PermissionDenied(f"you may not start conversations with agent {reference}: it is private "
                                            "to its owners, maintainers and participants")
-            elif not await self.authz.check(Principal(identity_id, kind), "member", organization):
+            elif not await self.authz.check(Principal(identity_id, kind), "can_join_threads", organization):
                 raise unknown
         return list(by_reference.values())
