@@ -1,0 +1,172 @@
+"""The runtime's test world: the test LLM (`agyn testllm serve`, bundled suites plus ./suites) and small
+MCP servers (tests/agent_runtime/mcp_servers.py) over Streamable HTTP, each a real process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agyn.agent_runtime.tools import McpServer
+from tests.cli.test_cli import AGYN, cli_env, free_port
+from tests.llm_proxy.conftest import Server
+from tests.llm_proxy.conftest import server as server  # `agyn serve` per backend, as the proxy's suite has it
+
+HERE = Path(__file__).parent
+SUITES = HERE / "suites"
+REPO = HERE.parent.parent
+START_TIMEOUT = 60.0
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not listen on {port} within {START_TIMEOUT} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def testllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The standalone test LLM's base (append `/<suite>/v1`)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("testllm") / "testllm.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([str(AGYN), "testllm", "serve", "--port", str(port), "--suites", str(SUITES)],
+                                   env=cli_env(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, "agyn testllm serve")
+        assert httpx.get(f"http://127.0.0.1:{port}/testllm/").status_code == 200
+        yield f"http://127.0.0.1:{port}/testllm"
+    finally:
+        stop(process)
+
+
+def mcp_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def stdio_command(name: str) -> str:
+    """A shell command that runs one of the test MCP servers over stdio."""
+    return f"{sys.executable} -m tests.agent_runtime.mcp_servers {name}"
+
+
+@dataclass
+class HttpMcp:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def server(self) -> McpServer:
+        return McpServer(self.name, "streamable_http", url=self.url)
+
+
+def start_http_mcp(name: str, workdir: Path, **env: str) -> HttpMcp:
+    port = free_port()
+    log = workdir / f"mcp-{name}-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "tests.agent_runtime.mcp_servers", name],
+                                   env=mcp_env(MCP_PORT=str(port), **env), stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=REPO)
+    wait_for_port(port, process, f"MCP server {name}")
+    return HttpMcp(name, f"http://127.0.0.1:{port}/mcp", process)
+
+
+@pytest.fixture(scope="session")
+def mcp_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mcp")
+
+
+@pytest.fixture(scope="session")
+def weather_mcp(mcp_workdir: Path) -> Iterator[HttpMcp]:
+    mcp = start_http_mcp("weather", mcp_workdir)
+    yield mcp
+    stop(mcp.process)
+
+
+@pytest.fixture(scope="session")
+def memory_mcp(mcp_workdir: Path) -> Iterator[HttpMcp]:
+    mcp = start_http_mcp("memory", mcp_workdir)
+    yield mcp
+    stop(mcp.process)
+
+
+@pytest.fixture(scope="session")
+def fs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory whose `test-data/` holds one file, hello.txt (the mcp-tools-test script's world)."""
+    root = tmp_path_factory.mktemp("fs")
+    (root / "test-data").mkdir()
+    (root / "test-data" / "hello.txt").write_text("hello\n")
+    return root
+
+
+AGYN_BIN = AGYN.parent
+"""Where the `agyn` command is: put first on the PATH of the shells the runtime starts."""
+
+
+@dataclass
+class ProxyWorld:
+    """An organization whose provider is the platform's own test LLM, a model per scripted test, and its
+    owner's token for the proxy."""
+
+    server: Server
+    organization_id: str
+    owner_id: str
+    token: str
+    models: dict[str, str]  # test name → model id
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.server.url}/v1"
+
+
+def make_proxy_world(platform: Server, tests: list[str]) -> ProxyWorld:
+    server = platform
+    suffix = uuid.uuid4().hex[:8]
+    created = server.api.post("/api/v1/users", json={"oidc_subject": f"test|rt-{suffix}", "username": f"rt-{suffix}"})
+    assert created.status_code == 201, created.text
+    owner_id = created.json()["id"]
+    token = server.api.post(f"/api/v1/users/{owner_id}/api-tokens", json={"name": "test"}).json()["token"]
+    owned = {"Authorization": f"Bearer {token}"}
+    organization = server.api.post("/api/v1/organizations", headers=owned, json={"name": f"rt-{suffix}"})
+    assert organization.status_code == 201, organization.text
+    organization_id = organization.json()["id"]
+    provider = server.api.post("/api/v1/llm-providers", headers=owned, json={
+        "organization_id": organization_id, "name": "test-llm", "endpoint": f"{server.url}/testllm/agn/v1",
+        "protocol": "responses", "auth_method": "bearer", "token": "unused"})
+    assert provider.status_code == 201, provider.text
+    models: dict[str, str] = {}
+    for test in tests:
+        model = server.api.post("/api/v1/models", headers=owned, json={
+            "organization_id": organization_id, "name": test, "llm_provider_id": provider.json()["id"],
+            "remote_name": test})
+        assert model.status_code == 201, model.text
+        models[test] = model.json()["id"]
+    return ProxyWorld(server, organization_id, owner_id, token, models)
