@@ -147,7 +147,8 @@ class ProxyEndpoint:
         except ClientGone:
             return
         call = Call(id=uuid7(), principal=principal, model=model,
-                    thread_id=thread.decode("latin-1")[:255] if thread else None,
+                    thread_id=str(principal.scope.thread_id) if principal.scope is not None else
+                    thread.decode("latin-1")[:255] if thread else None,
                     started_at=proxy.platform.clock.now())
         document["model"] = model.remote_name
         payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

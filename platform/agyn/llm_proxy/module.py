@@ -21,7 +21,8 @@ MODULE = Module(
     services=services,
     routers=(router,),
     subscriptions=lambda platform: [(MODEL_UPDATED, platform.get(LLMProxyService).on_models_changed),
-                                    (PROVIDER_UPDATED, platform.get(LLMProxyService).on_models_changed)],
+                                    (PROVIDER_UPDATED, platform.get(LLMProxyService).on_models_changed),
+                                    ("agent.updated", platform.get(LLMProxyService).on_agent_changed)],
     on_start=start,
     on_stop=stop,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from agyn.kit.errors import Unauthenticated
 from agyn.kit.events import Event
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
@@ -51,7 +52,10 @@ class NotificationsService:
     async def authenticate(self, credential: str) -> Principal:
         """The caller behind a bearer token, in a transaction of its own (`Unauthenticated` if none)."""
         async with self.platform.database.transaction() as session:
-            return await self.platform.authenticator.authenticate(session, credential)
+            principal = await self.platform.authenticator.authenticate(session, credential)
+        if principal.scope is not None:
+            raise Unauthenticated("a workload token cannot subscribe to events; use an API token")
+        return principal
 
     async def grant(self, principal: Principal, rooms: Sequence[str]) -> list[str]:
         return await authorize_rooms(self.rooms, principal, rooms)
