@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +17,8 @@ import httpx
 import pytest
 
 from agyn.agent_runtime.tools import McpServer
-from tests.cli.test_cli import AGYN, cli_env, free_port
-from tests.llm_proxy.conftest import Server
-from tests.llm_proxy.conftest import server as server  # `agyn serve` per backend, as the proxy's suite has it
+from tests.cli.test_cli import AGYN, Serve, cli_env, free_port
+from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 
 HERE = Path(__file__).parent
 SUITES = HERE / "suites"
@@ -128,6 +127,46 @@ def fs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 AGYN_BIN = AGYN.parent
+
+
+@dataclass
+class Server:
+    """`agyn serve` (uvicorn on a free port) and the database it uses, for minting workload tokens."""
+
+    serve: Serve
+    url: str
+    database_url: str
+    api: httpx.Client
+
+    @property
+    def logs(self) -> str:
+        return self.serve.stdout + self.serve.stderr
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    workdir = tmp_path_factory.mktemp("platform")
+    env = cli_env(AGYN_LOG_LEVEL="info")
+    database: str | None = None
+    database_url = f"sqlite+aiosqlite:///{(workdir / 'data' / 'agyn.db').resolve()}"
+    if request.param == "postgresql":
+        assert POSTGRES_URL is not None
+        database_url, database = await _create_postgres_database(POSTGRES_URL)
+        env["AGYN_DATABASE_URL"] = database_url
+        upgraded = subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env,
+                                  capture_output=True, text=True, timeout=120, check=False)
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    serve = Serve(workdir / "data", cwd=workdir, env=env)
+    try:
+        serve.wait_healthy()
+        token = (workdir / "data" / "admin-token").read_text().strip()
+        with httpx.Client(base_url=serve.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+            yield Server(serve, serve.url, database_url, api)
+    finally:
+        serve.stop()
+        if database is not None:
+            assert POSTGRES_URL is not None
+            await _drop_postgres_database(POSTGRES_URL, database)
 """Where the `agyn` command is: put first on the PATH of the shells the runtime starts."""
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from agyn.agent_runtime.history import Entry, HistoryStore
-from agyn.agent_runtime.loop import AgentConfig, AgentLoop, Summarization
+from agyn.agent_runtime.loop import UNAVAILABLE, AgentConfig, AgentLoop, Summarization
 from agyn.agent_runtime.tools import McpServer, ToolBox
 from tests.agent_runtime.conftest import HttpMcp, mcp_env, stdio_command
 from tests.cli.test_cli import free_port
@@ -100,7 +100,7 @@ async def test_an_unreachable_llm_is_a_short_error_and_no_history(tmp_path: Path
     async with agent_loop(f"http://127.0.0.1:{free_port()}/v1", tmp_path, max_retries=1) as loop:
         result = await loop.run_turn("c", ["hi"], AgentConfig(model="simple-hello"))
     assert result.text is None
-    assert result.error == "The model could not be reached; please try again later."
+    assert result.error == UNAVAILABLE
     assert HistoryStore(tmp_path).load("c").entries == []
 
 

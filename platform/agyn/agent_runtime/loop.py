@@ -24,6 +24,7 @@ log = logging.getLogger("agyn.agent_runtime")
 TOOLS_INSTRUCTIONS = "If tool calls are needed, include all required tool calls in a single response."
 SUMMARY_INSTRUCTIONS = "Summarize the thread history. Keep decisions, tool usage, and requirements. Be concise."
 MAX_ATTRIBUTE_CHARS = 16_384
+UNAVAILABLE = "I could not get an answer from the model; please try again later."
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class AgentLoop:
                     raise TurnFailed("The model failed to answer; please try again.", f"{event.type}: {detail}")
         except openai.APIError as error:
             span.set_status(Status(StatusCode.ERROR, str(error)))
-            raise TurnFailed("The model could not be reached; please try again later.",
+            raise TurnFailed(UNAVAILABLE,
                              f"LLM call failed after retries: {error}") from error
         if completed is None:
             raise TurnFailed("The model failed to answer; please try again.", "the stream ended without a response")
@@ -242,7 +243,7 @@ class AgentLoop:
                     instructions=SUMMARY_INSTRUCTIONS, store=False, extra_headers=self.extra_headers)
             except openai.APIError as error:
                 span.set_status(Status(StatusCode.ERROR, str(error)))
-                raise TurnFailed("The model could not be reached; please try again later.",
+                raise TurnFailed(UNAVAILABLE,
                                  f"summarization failed after retries: {error}") from error
             summary = response.output_text
             if not summary:

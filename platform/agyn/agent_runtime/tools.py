@@ -114,8 +114,9 @@ class ToolBox:
     server, stdio servers running as child processes)."""
 
     def __init__(self, servers: Sequence[McpServer] = (), *, shell: bool = True, cwd: Path | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, shell_notes: str = "") -> None:
         self.servers = list(servers)
+        self.shell_notes = shell_notes
         self.shell = ShellTool(cwd, env) if shell else None
         self.env = dict(env) if env is not None else dict(os.environ)
         self.cwd = cwd
@@ -127,7 +128,8 @@ class ToolBox:
     async def __aenter__(self) -> ToolBox:
         try:
             if self.shell is not None:
-                self._specs.append(function_tool("shell", SHELL_DESCRIPTION, SHELL_SCHEMA))
+                description = "\n\n".join(filter(None, [SHELL_DESCRIPTION, self.shell_notes]))
+                self._specs.append(function_tool("shell", description, SHELL_SCHEMA))
             for server in self.servers:
                 client = await self._stack.enter_async_context(self._client(server))
                 self._clients[server.name] = client
