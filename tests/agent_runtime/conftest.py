@@ -146,7 +146,7 @@ class Server:
 @pytest.fixture(scope="module", params=BACKENDS)
 async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     workdir = tmp_path_factory.mktemp("platform")
-    env = cli_env(AGYN_LOG_LEVEL="info")
+    env = cli_env(AGYN_LOG_LEVEL="info", AGYN_TESTLLM__SUITES_DIR=str(SUITES))
     database: str | None = None
     database_url = f"sqlite+aiosqlite:///{(workdir / 'data' / 'agyn.db').resolve()}"
     if request.param == "postgresql":
@@ -197,15 +197,20 @@ def make_proxy_world(platform: Server, tests: list[str]) -> ProxyWorld:
     organization = server.api.post("/api/v1/organizations", headers=owned, json={"name": f"rt-{suffix}"})
     assert organization.status_code == 201, organization.text
     organization_id = organization.json()["id"]
-    provider = server.api.post("/api/v1/llm-providers", headers=owned, json={
-        "organization_id": organization_id, "name": "test-llm", "endpoint": f"{server.url}/testllm/agn/v1",
-        "protocol": "responses", "auth_method": "bearer", "token": "unused"})
-    assert provider.status_code == 201, provider.text
+    providers: dict[str, str] = {}
+    for suite in ("agn", "runtime"):
+        provider = server.api.post("/api/v1/llm-providers", headers=owned, json={
+            "organization_id": organization_id, "name": f"test-llm-{suite}",
+            "endpoint": f"{server.url}/testllm/{suite}/v1", "protocol": "responses", "auth_method": "bearer",
+            "token": "unused"})
+        assert provider.status_code == 201, provider.text
+        providers[suite] = provider.json()["id"]
     models: dict[str, str] = {}
     for test in tests:
+        suite, _, name = test.rpartition("/")  # "runtime/echo": a test of ./suites/runtime.yaml
         model = server.api.post("/api/v1/models", headers=owned, json={
-            "organization_id": organization_id, "name": test, "llm_provider_id": provider.json()["id"],
-            "remote_name": test})
+            "organization_id": organization_id, "name": test.replace("/", "-"),
+            "llm_provider_id": providers[suite or "agn"], "remote_name": name})
         assert model.status_code == 201, model.text
         models[test] = model.json()["id"]
     return ProxyWorld(server, organization_id, owner_id, token, models)

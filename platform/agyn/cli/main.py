@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
-from agyn.cli import conversations, daemon, orgs, runtime, threads, usage, users
+from agyn.cli import chat, conversations, daemon, orgs, runtime, threads, usage, users
 from agyn.cli import help as readable_help
 from agyn.cli.common import DataDirOption, console, fail, plural, wide_console
 from agyn.cli.config import ApiUrlOption, TokenOption, api_client, call, every, login, logout
@@ -358,6 +358,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(usage.app, name="usage")
 app.command("agent-runtime")(runtime.agent_runtime)
+app.command("chat")(chat.chat)
 
 
 if __name__ == "__main__":  # `python -m agyn.cli.main`: how `agyn serve --detach` starts the server
