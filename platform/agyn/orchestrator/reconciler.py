@@ -6,9 +6,9 @@ with its reason. `loop.py` says when it runs; `service.py` gathers the world and
   volumes' runner when it has any) — unless its last starts failed: then it waits 10 s, 30 s, 1 min,
   5 min, 15 min after the last failure (at once when the agent changed since), and after ten failures
   in a row its thread is degraded.
-- A live workload follows what its runner reports: running, exited (stopped with code 0, else failed:
-  `start_failed` before it ran, `crashloop` after), gone (`runtime_lost`), ended by a runner restart
-  (stopped).
+- A live workload follows what its runner reports: running (once its runtime touched it, or after the
+  startup grace), exited (stopped with code 0, else failed: `start_failed` before it was running,
+  `crashloop` after), gone (`runtime_lost`), ended by a runner restart (stopped).
 - A live workload is stopped when idle longer than its agent's `idle_timeout`, or when it is an orphan
   (its agent is gone, its thread archived or degraded).
 """
@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from agyn.runners.runtime import ContainerState, Observed
 from agyn.threads.repository import Pair
@@ -27,6 +27,7 @@ from agyn.threads.repository import Pair
 BACKOFF = (timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=5),
            timedelta(minutes=15))
 MAX_FAILURES = 10
+STARTUP_GRACE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class WorkloadView:
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
+    containers: tuple[dict[str, Any], ...] = ()
 
     @property
     def pair(self) -> Pair:
@@ -95,7 +97,7 @@ class Observe:
     """Record what the runner reports about a workload."""
 
     workload_id: uuid.UUID
-    status: Literal["running", "stopped", "failed"]
+    status: Literal["starting", "running", "stopped", "failed"]
     reason: str
     failure_reason: str | None = None
     containers: tuple[ContainerState, ...] = ()
@@ -143,7 +145,11 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
         return None
     containers = observed.containers
     if observed.status == "running" and workload.status == "starting":
-        return Observe(workload.id, "running", "its runtime process is running", containers=containers)
+        # ready when the runtime first touches it (TouchWorkload); one that never does, once it has
+        # stayed up through the startup grace
+        if workload.created_at + STARTUP_GRACE <= world.now:
+            return Observe(workload.id, "running", f"its runtime process has run for "
+                           f"{int(STARTUP_GRACE.total_seconds())}s", containers=containers)
     if observed.status == "exited":
         if observed.exit_code == 0:
             return Observe(workload.id, "stopped", "its runtime exited with code 0", containers=containers)
@@ -157,8 +163,10 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
     if observed.status == "reaped":
         return Observe(workload.id, "stopped", "its runner restarted and ended the processes it had left",
                        containers=containers)
-    if containers and workload.status == "running" and observed.status == "running":
-        return None
+    if containers and workload.status in ("starting", "running") and \
+            [c.to_json() for c in containers] != list(workload.containers):
+        return Observe(workload.id, workload.status, "its containers changed",  # type: ignore[arg-type]
+                       containers=containers)
     return None
 
 

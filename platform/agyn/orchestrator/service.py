@@ -124,7 +124,7 @@ class Orchestrator:
         world = World(
             now=now, desired=desired,
             active=[WorkloadView(w.id, w.thread_id, w.agent_id, w.runner_id, w.status, w.agent_state, w.created_at,
-                                 w.updated_at, w.last_activity_at) for w in active],
+                                 w.updated_at, w.last_activity_at, tuple(w.containers or ())) for w in active],
             observed=observed,
             agents={a.id: AgentView(a.id, a.organization_id, timedelta(seconds=parse_duration(a.idle_timeout) / 1e9),
                                     a.runner_labels or {}, a.capabilities or [], a.updated_at)
@@ -170,13 +170,13 @@ class Orchestrator:
                 row.containers = [c.to_json() for c in decision.containers]
             if decision.status == "running":
                 row.started_at = row.started_at or now
-            else:
+            elif decision.status != "starting":
                 row.finished_at = now
                 row.failure_reason = decision.failure_reason
                 row.failure_message = decision.reason if decision.status == "failed" else None
                 await self._finish(session, row, agents)
             publish_workload(self.platform, session, row)
-        if decision.status != "running":
+        if decision.status in ("stopped", "failed"):
             await self._release(workload)
 
     async def stop(self, workload: Workload, reason: str, agents: dict[uuid.UUID, Any]) -> None:
