@@ -2,7 +2,7 @@
 (the environment, touch, unacked messages, ack, SIGTERM) and answers each message with a fixed reply.
 
 Environment it reads: the AGYN_* contract; SCRIPTED_EXIT=<code> makes it exit at once with that code
-(a runtime that fails); it counts its runs in each volume dir (`runs`) and in AGYN_STATE_DIR, and
+(a runtime that fails). A message with "slow" in it takes three seconds. it counts its runs in each volume dir (`runs`) and in AGYN_STATE_DIR, and
 records its pid in AGYN_STATE_DIR/pids (for the tests that look for leftover processes).
 """
 
@@ -61,6 +61,8 @@ def main() -> int:
                 for message in unacked.json().get("items", []):
                     client.post(f"/api/v1/workloads/{workload_id}/touch", json={"agent_state": "processing"})
                     state_reported = "processing"
+                    if "slow" in message["body"]:  # a long turn (the tests kill the platform meanwhile)
+                        time.sleep(3)
                     body = f"reply to {message['body']!r} (run {runs}, volume runs {volume_runs})"
                     client.post(f"/api/v1/threads/{thread_id}/messages", json={"body": body})
                     client.post("/api/v1/me/ack", json={"message_ids": [message["id"]]})

@@ -77,7 +77,7 @@ class _Workload:
 class LocalRuntime:
     def __init__(self, data_dir: Path, *, stop_grace: float = 10.0,
                  on_exit: Callable[[uuid.UUID], None] | None = None) -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.resolve()
         self.stop_grace = stop_grace
         self.on_exit = on_exit
         """Called when a workload's runtime process ends by itself (the orchestrator looks at once)."""
