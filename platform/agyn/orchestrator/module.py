@@ -8,6 +8,7 @@ from agyn.orchestrator.lease import Lease
 from agyn.orchestrator.loop import OrchestratorLoop
 from agyn.orchestrator.service import Orchestrator
 from agyn.runners.local import LocalRuntime
+from agyn.runners.remote import RUNNER_REPORTED
 from agyn.runners.workloads import WorkloadsService
 from agyn.settings import Settings
 
@@ -42,7 +43,8 @@ async def stop(platform: Platform) -> None:
 
 def subscriptions(platform: Platform) -> list[tuple[str, object]]:
     loop = platform.get(OrchestratorLoop)
-    return [("message.created", loop.on_event), ("agent.updated", loop.on_event)]
+    return [("message.created", loop.on_event), ("agent.updated", loop.on_event),
+            (RUNNER_REPORTED, loop.on_event)]
 
 
 MODULE = Module(name="orchestrator", services=services, subscriptions=subscriptions,  # type: ignore[arg-type]

@@ -154,9 +154,9 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
         if observed.exit_code == 0:
             return Observe(workload.id, "stopped", "its runtime exited with code 0", containers=containers)
         before = workload.status == "starting"
-        return Observe(workload.id, "failed", f"its runtime exited with code {observed.exit_code}"
-                       + (" before it ran" if before else " while it ran"),
-                       "start_failed" if before else "crashloop", containers)
+        reason = observed.message or f"its runtime exited with code {observed.exit_code}" + \
+            (" before it ran" if before else " while it ran")
+        return Observe(workload.id, "failed", reason, "start_failed" if before else "crashloop", containers)
     if observed.status == "lost":
         return Observe(workload.id, "failed", observed.message or "its runner does not know it (its processes are "
                        "gone)", "runtime_lost", containers)

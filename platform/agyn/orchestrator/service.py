@@ -114,13 +114,15 @@ class Orchestrator:
             open_threads = frozenset((await session.scalars(select(Thread.id).where(
                 Thread.id.in_(thread_ids), Thread.status == "active"))).all()) if thread_ids else frozenset()
             volume_runners = await repository.volume_runners(session, {p.thread_id for p in desired})
+        window = now - self.lost_after
         observed: dict[uuid.UUID, Observed] = {}
         for workload in active:
             runtime = self.workloads.runtimes.get(workload.runner_id)
-            if runtime is not None:
+            silent = workload.runner_id != self.local_runner_id and (
+                workload.runner_id not in presence or presence[workload.runner_id].last_seen_at <= window)
+            if runtime is not None and not silent:  # an offline runner's last report is stale
                 observed[workload.id] = await runtime.inspect(workload.id)
         load = Counter(w.runner_id for w in active)
-        window = now - self.lost_after
         world = World(
             now=now, desired=desired,
             active=[WorkloadView(w.id, w.thread_id, w.agent_id, w.runner_id, w.status, w.agent_state, w.created_at,

@@ -1,4 +1,5 @@
 from agyn.kit.platform import Module, Platform
+from agyn.runners import remote
 from agyn.runners.endpoints import router
 from agyn.runners.models import Runner, RunnerPresence, VolumeInstance, Workload
 from agyn.runners.service import RunnersService
@@ -6,7 +7,9 @@ from agyn.runners.workloads import WorkloadsService
 
 
 def services(platform: Platform) -> list[object]:
-    return [WorkloadsService(platform)]
+    workloads = WorkloadsService(platform)
+    platform.provide(workloads)
+    return [remote.RemoteRunners(platform)]
 
 
 MODULE = Module(
@@ -14,5 +17,5 @@ MODULE = Module(
     tables=(Runner, Workload, VolumeInstance, RunnerPresence),
     collections=(RunnersService,),
     services=services,
-    routers=(router,),
+    routers=(router, remote.router),
 )
