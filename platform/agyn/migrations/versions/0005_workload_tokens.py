@@ -1,6 +1,6 @@
 """workload tokens; agents read their own configuration
 
-Revision ID: 0005_workload_tokens
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26 00:50:00
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import agyn.kit.db
 
-revision: str = '0005_workload_tokens'
+revision: str = '0005'
 down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
