@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,11 +146,19 @@ class Server:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    workdir = tmp_path_factory.mktemp("platform")
-    env = cli_env(AGYN_LOG_LEVEL="info", AGYN_TESTLLM__SUITES_DIR=str(SUITES))
+    """The platform without its orchestrator: the tests start `agyn agent-runtime` themselves."""
+    async with platform_process(request.param, tmp_path_factory.mktemp("platform"),
+                                AGYN_ORCHESTRATOR__ENABLED="false") as found:
+        yield found
+
+
+@asynccontextmanager
+async def platform_process(backend: str, workdir: Path, **settings: str) -> AsyncIterator[Server]:
+    env = cli_env(AGYN_LOG_LEVEL="info", AGYN_TESTLLM__SUITES_DIR=str(SUITES),
+                  PYTHONPATH=str(REPO), PATH=f"{AGYN.parent}{os.pathsep}{os.environ.get('PATH', '')}", **settings)
     database: str | None = None
     database_url = f"sqlite+aiosqlite:///{(workdir / 'data' / 'agyn.db').resolve()}"
-    if request.param == "postgresql":
+    if backend == "postgresql":
         assert POSTGRES_URL is not None
         database_url, database = await _create_postgres_database(POSTGRES_URL)
         env["AGYN_DATABASE_URL"] = database_url
