@@ -7,7 +7,7 @@ serves over Streamable HTTP on `MCP_PORT` (path `/mcp`) when that is set, else o
 - `weather`: `get_weather(location)`; always 18°C and partly cloudy.
 - `memory`: `create_entities(entities)`; keeps them in memory and returns them.
 - `filesystem`: `list_directory(path)`; lists a real directory, `path` taken under `MCP_FS_ROOT`.
-- `slow`: `slow_step(seconds)`; sleeps, appends a line to `MCP_SLOW_LOG`, then answers.
+- `slow`: `slow_step(seconds)`; sleeps and answers, noting `start` and `done` in `MCP_SLOW_LOG`.
 - `faulty`: `explode(reason)`; always fails.
 """
 
@@ -73,17 +73,22 @@ def filesystem() -> MCPServer:
     return server
 
 
+def note(what: str) -> None:
+    log = os.environ.get("MCP_SLOW_LOG")
+    if log:
+        with open(log, "a") as out:
+            out.write(f"{what} {time.time()}\n")
+
+
 def slow() -> MCPServer:
     server = MCPServer("slow")
 
     @server.tool()
     async def slow_step(seconds: float) -> str:
         """Wait, then say done."""
+        note("start")
         await asyncio.sleep(seconds)
-        log = os.environ.get("MCP_SLOW_LOG")
-        if log:
-            with open(log, "a") as out:
-                out.write(f"{time.time()}\n")
+        note("done")
         return "done"
 
     return server

@@ -4,6 +4,8 @@ back through the LLM proxy and the platform's test LLM."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -40,3 +42,47 @@ async def test_a_message_to_an_agent_with_an_mcp_tool_gets_its_reply(orchestrate
     workloads = orchestrated.api.get("/api/v1/workloads", headers=owner(world),
                                      params={"organization_id": world.organization_id})
     assert workloads.status_code == 200 and workloads.json()["items"], workloads.text
+
+
+def runtime_pids(thread_id: str) -> list[int]:
+    """The `agyn agent-runtime` processes serving this thread (the local runner started them for the test's
+    platform)."""
+    found: list[int] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"agent-runtime" in cmdline and f"AGYN_THREAD_ID={thread_id}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+async def test_kill_9_mid_turn_redelivers_and_one_reply_is_posted(orchestrated: Server, tmp_path: Path) -> None:
+    world: ProxyWorld = make_proxy_world(orchestrated, ["runtime/slow-tool"])
+    agent = make_agent(world, "runtime/slow-tool")
+    slow_log = tmp_path / "slow.log"
+    mcp = orchestrated.api.post("/api/v1/mcps", headers=owner(world), json={
+        "agent_id": agent["id"], "name": "slow", "command": "python3 -m tests.agent_runtime.mcp_servers slow",
+        "env": {"MCP_SLOW_LOG": str(slow_log)}})
+    assert mcp.status_code == 201, mcp.text
+    thread_id = thread_with(world, agent)
+    send(world, thread_id, "please take your time")
+    deadline = time.monotonic() + REPLY_TIMEOUT
+    while time.monotonic() < deadline and not (slow_log.exists() and "start" in slow_log.read_text()):
+        time.sleep(0.05)
+    pids = runtime_pids(thread_id)
+    assert len(pids) == 1, pids
+    os.kill(pids[0], signal.SIGKILL)  # mid-turn: the tool is running, nothing is posted or acked yet
+    while time.monotonic() < deadline and len(found := messages(world, thread_id)) < 2:
+        time.sleep(0.1)
+    time.sleep(1.0)  # a second reply, if one were coming, would be posted by now
+    found = messages(world, thread_id)
+    replies = [m["body"] for m in found if m["sender_id"] == agent["id"]]
+    starts = slow_log.read_text().count("start")
+    # the killed turn never posted: the message was redelivered to a new workload, whose turn answered once
+    assert replies == ["Finished the slow step."], (replies, orchestrated.logs[-3000:])
+    assert starts == 2, slow_log.read_text()
