@@ -129,6 +129,9 @@ def chat(
                                                           "you belong to several.")] = None,
     conversation_id: Annotated[str | None, typer.Option("--conversation", metavar="ID",
                                                         help="Continue this conversation.")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", metavar="TEXT", show_default=False,
+                                                help="Send this, print the reply, and exit (for scripts).")] = None,
+    wait: Annotated[float, typer.Option(help="With --message: seconds to wait for the reply.")] = 120.0,
     api_url: ApiUrlOption = DEFAULT_URL, token: TokenOption = None, data_dir: DataDirOption = None,
 ) -> None:
     """Chat with an agent in the terminal: replies arrive live, Markdown rendered; Ctrl-D ends."""
@@ -146,6 +149,9 @@ def chat(
         console.print(f"[bold]Conversation {conversation['id']}[/] with {escape(agent)} — type a message and "
                       "press Enter; Ctrl-D ends.", highlight=False)
         session.show_new()
+        if message is not None:
+            _one_exchange(session, message, wait)
+            return
         threads = [threading.Thread(target=session.listen, daemon=True),
                    threading.Thread(target=session.watch_activity, daemon=True)]
         for thread in threads:
@@ -164,6 +170,28 @@ def chat(
             session.stopped.set()
     console.print(f"\nBye. Continue with: agyn chat {escape(agent)} --conversation {conversation['id']}",
                   highlight=False)
+
+
+def _one_exchange(session: ChatSession, message: str, wait: float) -> None:
+    """Send one message and print the reply when it comes (the events wake the pull)."""
+    listener = threading.Thread(target=session.listen, daemon=True)
+    listener.start()
+    session.console.print(f"[bold cyan]you[/]: {escape(message)}", highlight=False)
+    session.send(message)
+    replied = _wait_cleared(session, wait)
+    session.stopped.set()
+    if not replied:
+        fail(f"no reply within {wait:g} s", "see `agyn conversations list` for the agent's activity, and "
+             "the platform's log")
+
+
+def _wait_cleared(session: ChatSession, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not session.waiting.is_set():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _only_organization(client: httpx.Client) -> str:
