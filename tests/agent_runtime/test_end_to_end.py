@@ -10,9 +10,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.agent_runtime.conftest import ProxyWorld, Server, make_proxy_world, platform_process
+from tests.agent_runtime.test_chat import spawn_chat
 from tests.agent_runtime.test_daemon import make_agent, messages, owner, send, thread_with
 
 REPLY_TIMEOUT = 90.0
@@ -86,3 +88,27 @@ async def test_kill_9_mid_turn_redelivers_and_one_reply_is_posted(orchestrated: 
     # the killed turn never posted: the message was redelivered to a new workload, whose turn answered once
     assert replies == ["Finished the slow step."], (replies, orchestrated.logs[-3000:])
     assert starts == 2, slow_log.read_text()
+
+
+async def test_chat_shows_the_agents_activity_while_it_works(orchestrated: Server, tmp_path: Path) -> None:
+    world: ProxyWorld = make_proxy_world(orchestrated, ["runtime/slow-tool"])
+    agent = make_agent(world, "runtime/slow-tool")
+    mcp = orchestrated.api.post("/api/v1/mcps", headers=owner(world), json={
+        "agent_id": agent["id"], "name": "slow", "command": "python3 -m tests.agent_runtime.mcp_servers slow"})
+    assert mcp.status_code == 201, mcp.text
+    chat = spawn_chat(world, f"@{agent['nickname']}", "--org", world.organization_id)
+    try:
+        chat.expect("> ")
+        chat.sendline("please take your time")
+        # the workload starts (pending), then the agent works (running: its runtime touches `processing`)
+        chat.expect(r"… (pending|running)", timeout=REPLY_TIMEOUT)
+        seen = {chat.match.group(1)}
+        chat.expect(r"… running|Finished the slow step", timeout=REPLY_TIMEOUT)
+        seen.add("running" if "running" in chat.after else "")
+        if "Finished" not in chat.after:
+            chat.expect("Finished the slow step", timeout=REPLY_TIMEOUT)
+        chat.sendeof()
+        chat.expect(pexpect.EOF)
+    finally:
+        chat.close()
+    assert "running" in seen, seen
