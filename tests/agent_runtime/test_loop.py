@@ -3,15 +3,20 @@ over HTTP with the official openai SDK, with real MCP servers over Streamable HT
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from agyn.agent_runtime.history import Entry, HistoryStore
 from agyn.agent_runtime.loop import UNAVAILABLE, AgentConfig, AgentLoop, Summarization
-from agyn.agent_runtime.tools import McpServer, ToolBox
-from tests.agent_runtime.conftest import HttpMcp, mcp_env, stdio_command
+from agyn.agent_runtime.tools import McpServer, ToolBox, ToolConfigurationError
+from tests.agent_runtime.conftest import REPO, HttpMcp, mcp_env, stdio_command, stop
 from tests.cli.test_cli import free_port
 
 
@@ -146,3 +151,24 @@ async def test_summarization_keeps_a_tool_call_with_its_output(testllm_url: str,
     assert second.text == "You're welcome!"
     kinds = [e.kind for e in HistoryStore(tmp_path).load("c").entries]
     assert kinds == ["summary", "tool_call", "tool_output", "assistant", "user", "assistant"]
+
+
+async def test_an_mcp_server_still_starting_is_waited_for(tmp_path: Path) -> None:
+    port = free_port()
+    server = McpServer("weather", "streamable_http", url=f"http://127.0.0.1:{port}/mcp")
+    with pytest.raises(ToolConfigurationError, match="did not start within"):
+        async with ToolBox([server], env=mcp_env(), startup_timeout=0.2):
+            pass
+
+    async def enter() -> list[str]:
+        async with ToolBox([server], env=mcp_env()) as tools:
+            return [spec["name"] for spec in tools.specs]
+
+    entering = asyncio.create_task(enter())
+    await asyncio.sleep(0.5)  # the runner starts the server after the runtime, as it may
+    process = subprocess.Popen([sys.executable, "-m", "tests.agent_runtime.mcp_servers", "weather"], cwd=REPO,
+                               env=mcp_env(MCP_PORT=str(port)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert await asyncio.wait_for(entering, 60) == ["shell", "get_weather"]
+    finally:
+        stop(process)

@@ -7,6 +7,8 @@ offering `shell`, is a configuration error found at start.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +17,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, EmbeddedResource, ImageContent, TextContent
@@ -26,6 +29,8 @@ from agyn.agent_runtime.shell import ShellTool
 log = logging.getLogger("agyn.agent_runtime.tools")
 
 ToolOutput = str | list[dict[str, Any]]
+MCP_STARTUP_TIMEOUT = 120.0
+"""The runner starts MCP servers beside the runtime: a server still starting is waited for this long."""
 
 
 class ToolConfigurationError(ValueError):
@@ -114,8 +119,10 @@ class ToolBox:
     server, stdio servers running as child processes)."""
 
     def __init__(self, servers: Sequence[McpServer] = (), *, shell: bool = True, cwd: Path | None = None,
-                 env: Mapping[str, str] | None = None, shell_notes: str = "") -> None:
+                 env: Mapping[str, str] | None = None, shell_notes: str = "",
+                 startup_timeout: float = MCP_STARTUP_TIMEOUT) -> None:
         self.servers = list(servers)
+        self.startup_timeout = startup_timeout
         self.shell_notes = shell_notes
         self.shell = ShellTool(cwd, env) if shell else None
         self.env = dict(env) if env is not None else dict(os.environ)
@@ -131,6 +138,8 @@ class ToolBox:
                 description = "\n\n".join(filter(None, [SHELL_DESCRIPTION, self.shell_notes]))
                 self._specs.append(function_tool("shell", description, SHELL_SCHEMA))
             for server in self.servers:
+                if server.url is not None:
+                    await wait_for_listener(server.url, self.startup_timeout)
                 client = await self._stack.enter_async_context(self._client(server))
                 self._clients[server.name] = client
                 listed = await client.list_tools()
@@ -185,6 +194,25 @@ class ToolBox:
             log.warning("MCP tool %s on %s failed: %s", name, server, error)
             return json.dumps({"error": f"the tool failed: {error or type(error).__name__}"}), True
         return mcp_output(result), bool(result.is_error)
+
+
+async def wait_for_listener(url: str, timeout: float) -> None:
+    """Until something accepts connections at the URL's host and port (the server has started)."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise ToolConfigurationError(f"MCP server at {url} did not start within {timeout:g} s") from None
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return
 
 
 def function_tool(name: str, description: str, schema: object) -> dict[str, Any]:

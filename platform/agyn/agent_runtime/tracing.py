@@ -4,11 +4,12 @@ the OpenTelemetry SDK's OTLP/HTTP exporter when an endpoint is configured, and n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+if TYPE_CHECKING:  # the SDK loads only when spans are exported: a runtime without tracing starts sooner
+    from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE_NAME = "agyn-agent-runtime"
 
@@ -32,6 +33,9 @@ class Tracing:
         if not endpoint:
             return cls.disabled()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, **(attributes or {})}))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint,
