@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -185,13 +186,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--database-url", help="a fresh PostgreSQL database (default: SQLite in a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (workload logs) and say where")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix=f"agyn-bench-{uuid.uuid4().hex[:6]}-") as workdir:
-        platform = Platform(Path(workdir), args.database_url, args.messages + 1)
-        try:
-            asyncio.run(measure(platform, setup(platform), args.messages, args.cold))
-        finally:
-            platform.stop()
+    workdir = Path(tempfile.mkdtemp(prefix=f"agyn-bench-{uuid.uuid4().hex[:6]}-"))
+    platform = Platform(workdir, args.database_url, args.messages + 1)
+    try:
+        asyncio.run(measure(platform, setup(platform), args.messages, args.cold))
+    finally:
+        platform.stop()
+        if args.keep:
+            print(f"kept: {workdir}/data (workloads' logs), {workdir}/serve.log")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -116,8 +116,8 @@ class AgentRuntime:
         is not reachable yet."""
         for delay in (*START_ATTEMPTS, None):
             try:
-                agent = await self._get(f"/api/v1/agents/{self.env.agent_id}")
-                skills = await self._all("/api/v1/skills", {"agent_id": self.env.agent_id})
+                agent, skills = await asyncio.gather(self._get(f"/api/v1/agents/{self.env.agent_id}"),
+                                                     self._all("/api/v1/skills", {"agent_id": self.env.agent_id}))
                 break
             except httpx.TransportError as error:
                 if delay is None:
@@ -267,10 +267,10 @@ async def serve(env: RuntimeEnv, environ: Mapping[str, str]) -> None:
     headers = {"Authorization": f"Bearer {env.token}"}
     async with httpx.AsyncClient(base_url=env.platform_url, headers=headers, timeout=30.0) as client:
         runtime = AgentRuntime(env, client)
+        # the tokenizer's vocabulary loads meanwhile, rather than in the first turn
+        warming = asyncio.create_task(asyncio.to_thread(lambda: Entry("user", text="warm up").counted()))
         runtime.agent = await runtime.fetch_agent()
         await runtime.run_init_scripts()
-        # the tokenizer's vocabulary loads once, now, rather than in the first turn
-        await asyncio.to_thread(lambda: Entry("user", text="warm up").counted())
         async with ToolBox(env.mcp_servers, env=env.tool_environment(environ), cwd=env.cwd,
                            shell_notes=runtime.skills) as tools:
             loop = AgentLoop.connect(env.llm_base_url, env.token, tools, env.state_dir, tracing=tracing,
@@ -281,6 +281,7 @@ async def serve(env: RuntimeEnv, environ: Mapping[str, str]) -> None:
                 running.add_signal_handler(signum, stopping.set)
             log.info("agent runtime serving thread %s (workload %s, %d tools)", env.thread_id, env.workload_id,
                      len(tools.specs))
+            await warming
             tasks = [asyncio.create_task(runtime.listen()), asyncio.create_task(runtime.work(loop)),
                      asyncio.create_task(stopping.wait())]
             mid_turn = False
