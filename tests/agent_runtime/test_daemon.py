@@ -193,3 +193,23 @@ async def test_a_model_failure_is_a_short_message_and_the_batch_is_acked(world: 
     finally:
         runtime.stop()
     assert "turn failed" in runtime.output and "Input mismatch" in runtime.output  # the reason is logged
+
+
+async def test_a_workload_hears_only_its_own_thread(world: ProxyWorld) -> None:
+    agent = make_agent(world, "simple-hello")
+    mine, other = thread_with(world, agent), thread_with(world, agent)
+    token, _ = await mint(world.server, agent["id"], mine, world.organization_id)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=world.server.url, headers=headers, timeout=10) as client:
+        refused = await client.get("/api/v1/events", params={"rooms": f"agent:{agent['id']}"})
+        assert refused.status_code == 403, refused.text
+        async with client.stream("GET", "/api/v1/events", params={"rooms": "thread_participant:me"}) as stream:
+            assert stream.status_code == 200
+            send(world, other, "for the other workload")  # the same agent, another thread: not this stream's
+            sent = send(world, mine, "for this workload")
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    payload = json.loads(line[5:])["payload"]
+                    assert payload["thread_id"] == mine, payload
+                    assert payload["message_id"] == sent["id"]
+                    break
