@@ -16,15 +16,16 @@ from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-from mcp import Client, StdioServerParameters
-from mcp.types import CallToolResult, EmbeddedResource, ImageContent, TextContent
 
 from agyn.agent_runtime.shell import DESCRIPTION as SHELL_DESCRIPTION
 from agyn.agent_runtime.shell import SCHEMA as SHELL_SCHEMA
 from agyn.agent_runtime.shell import ShellTool
+
+if TYPE_CHECKING:  # the MCP SDK loads only for an agent that has MCP servers: a runtime without starts sooner
+    from mcp import Client
+    from mcp.types import CallToolResult
 
 log = logging.getLogger("agyn.agent_runtime.tools")
 
@@ -89,6 +90,8 @@ def sanitise_schema(schema: object) -> dict[str, Any]:
 def mcp_output(result: CallToolResult) -> ToolOutput:
     """A tool result as a function call output: the text when all content is text (joined by newlines),
     the structured content when there is nothing else, else input parts (text, images, files)."""
+    from mcp.types import EmbeddedResource, ImageContent, TextContent
+
     content = list(result.content)
     if all(isinstance(block, TextContent) for block in content) and content:
         return "\n".join(block.text for block in content if isinstance(block, TextContent))
@@ -161,6 +164,8 @@ class ToolBox:
         await self._stack.aclose()
 
     def _client(self, server: McpServer) -> Client:
+        from mcp import Client, StdioServerParameters
+
         if server.transport == "streamable_http":
             assert server.url is not None
             return Client(server.url)
