@@ -213,3 +213,22 @@ async def test_a_workload_hears_only_its_own_thread(world: ProxyWorld) -> None:
                     assert payload["thread_id"] == mine, payload
                     assert payload["message_id"] == sent["id"]
                     break
+
+
+async def test_a_reply_refused_for_good_is_logged_and_the_batch_acked(world: ProxyWorld, tmp_path: Path) -> None:
+    agent = make_agent(world, "simple-hello")
+    thread_id = thread_with(world, agent)
+    send(world, thread_id, "hi")
+    archived = world.server.api.post(f"/api/v1/threads/{thread_id}/archive", headers=owner(world))
+    assert archived.status_code == 200, archived.text
+    runtime = await start_runtime(world, agent, thread_id, tmp_path)
+    try:
+        assert len(unacked(world, runtime.token)) == 1
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while time.monotonic() < deadline and unacked(world, runtime.token):
+            time.sleep(0.1)
+        assert unacked(world, runtime.token) == []  # not answered again and again
+    finally:
+        runtime.stop()
+    assert "was refused (409)" in runtime.output, runtime.output
+    assert [m["body"] for m in messages(world, thread_id)] == ["hi"]

@@ -204,8 +204,16 @@ class AgentRuntime:
             result = await loop.run_turn(self.env.thread_id, [prompt_for(m) for m in batch], self.agent)
             body = result.text if result.text is not None else f"⚠️ {result.error}"
             key = hashlib.sha256(("\n".join(ids)).encode()).hexdigest()
-            await self._post(f"/api/v1/threads/{self.env.thread_id}/messages", {"body": body},
-                             headers={"Idempotency-Key": key})
+            try:
+                await self._post(f"/api/v1/threads/{self.env.thread_id}/messages", {"body": body},
+                                 headers={"Idempotency-Key": key})
+            except httpx.HTTPStatusError as error:
+                if error.response.status_code >= 500:
+                    raise  # the platform's trouble: the batch stays unacked and comes again
+                # refused for good (an archived or degraded thread, a body too long): answering again would
+                # be refused again, so the batch is acknowledged unanswered
+                log.error("the reply to %s was refused (%s): %s", ids, error.response.status_code,
+                          error.response.text[:300])
             # only now: a crash before this line means the batch comes again
             await self._post("/api/v1/me/ack", {"message_ids": ids})
             self.handled.update(ids)
