@@ -42,7 +42,7 @@ export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 (
   cd examples/quickstart
   terraform init -input=false -no-color >/dev/null
-  terraform apply -auto-approve -input=false -no-color -var "platform_url=${AGYN_API_URL}" | tail -n 3
+  terraform apply -auto-approve -input=false -no-color -var "platform_url=${AGYN_API_URL}" | grep "^Apply complete"
 )
 
 echo "==> Asking @assistant (it calls its weather tool, then answers)"

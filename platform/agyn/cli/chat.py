@@ -146,8 +146,9 @@ def chat(
                                 json={"organization_id": org, "participants": [agent]})
         names = {str(p): agent.lstrip("@") for p in conversation["participants"] if str(p) != me}
         session = ChatSession(client, console, conversation, me, names)
-        console.print(f"[bold]Conversation {conversation['id']}[/] with {escape(agent)} — type a message and "
-                      "press Enter; Ctrl-D ends.", highlight=False)
+        console.print(f"[bold]Conversation {conversation['id']}[/] with {escape(agent)}"
+                      + ("" if message is not None else " — type a message and press Enter; Ctrl-D ends."),
+                      highlight=False)
         session.show_new()
         if message is not None:
             _one_exchange(session, message, wait)
