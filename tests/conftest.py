@@ -159,6 +159,8 @@ class User:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    # no background orchestration unless a test asks for it (tests/orchestrator, tests/runners)
+    overrides.setdefault("orchestrator", {"enabled": False})
     return Settings(data_dir=data_dir, database_url=database_url, log_format="text", **overrides)
 
 

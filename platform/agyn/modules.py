@@ -39,6 +39,7 @@ MODULES = (
     "threads",
     "chat",
     "notifications",
+    "orchestrator",
 )
 
 

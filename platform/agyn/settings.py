@@ -109,6 +109,36 @@ class MeteringSettings(BaseModel):
         description="Records held while the database is unreachable; beyond, the oldest are dropped (and counted).")
 
 
+class RunnerSettings(BaseModel):
+    """The local runner: how a workload's processes are started on this machine."""
+
+    runtime_command: str = Field(
+        default="agyn agent-runtime", min_length=1,
+        description="The agent runtime each workload runs (split like a shell would; no shell involved).")
+    platform_url: str | None = Field(
+        default=None, description="The platform's base URL as workloads reach it; default: http://<host>:<port>.")
+    stop_grace_seconds: float = Field(
+        default=10.0, ge=0, description="Seconds a stopped workload's processes get after SIGTERM before SIGKILL.")
+    embedded: bool = Field(
+        default=True, description="Run workloads on this machine (the cluster runner `local`); off: remote "
+                                  "runners only.")
+
+
+class OrchestratorSettings(BaseModel):
+    """The control loop that starts and stops workloads."""
+
+    enabled: bool = Field(
+        default=True, description="Run the orchestrator in this process (leader-elected among replicas).")
+    tick_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between two reconcile passes when no event wakes it earlier.")
+    lease_retry_seconds: float = Field(
+        default=2.0, gt=0, description="Seconds a replica that is not the leader waits before trying again.")
+    token_ttl_seconds: float = Field(
+        default=3600.0, gt=0, description="Lifetime of a workload token; renewed while the workload runs.")
+    runner_offline_seconds: float = Field(
+        default=60.0, gt=0, description="A remote runner silent this long is offline; its workloads are lost.")
+
+
 class Settings(BaseSettings):
     """Effective configuration of one platform process."""
 
@@ -128,6 +158,8 @@ class Settings(BaseSettings):
     threads: ThreadsSettings = ThreadsSettings()
     llm_proxy: LLMProxySettings = LLMProxySettings()
     metering: MeteringSettings = MeteringSettings()
+    runner: RunnerSettings = RunnerSettings()
+    orchestrator: OrchestratorSettings = OrchestratorSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",

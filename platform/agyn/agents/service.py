@@ -137,7 +137,8 @@ class AgentsService(TupleCollectionService):
     async def after_create(self, session: AsyncSession, principal: Principal, record: Any) -> dict[str, Any]:
         agent = objects.agent(record.id)
         tuples = [TupleKey(objects.organization(record.organization_id), "org", agent),
-                  TupleKey(principal.subject, "owner", agent)]
+                  TupleKey(principal.subject, "owner", agent),
+                  TupleKey(objects.identity(record.id), "itself", agent)]
         if record.availability == "internal":
             tuples.append(self._internal_access(record))
         await self.authz.write(session, tuples)

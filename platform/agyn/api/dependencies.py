@@ -9,6 +9,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agyn.api.workload_scope import require_allowed
 from agyn.kit.errors import Unauthenticated
 from agyn.kit.http import check_if_match, request_session
 from agyn.kit.platform import Platform, platform_of
@@ -41,6 +42,8 @@ async def authenticate(
     if scheme.lower() != "bearer" or not credential:
         raise Unauthenticated("use the Bearer scheme: 'Authorization: Bearer <token>'")
     principal = await platform.authenticator.authenticate(session, credential)
+    if principal.scope is not None:
+        require_allowed(principal.scope, request.method, request.url.path, request.query_params.get("thread_id"))
     request.state.principal = principal
     return principal
 

@@ -4,9 +4,8 @@ Per agent, its latest workload on the thread contributes (the table below); the 
 the strongest contribution (`running` > `pending` > `finished`), and nothing (`None`) when no agent
 takes part or the thread is degraded.
 
-The seam: `latest_workloads` is the one place that reads workloads. Until the execution modules
-record them it finds none, so every conversation with agents reads `finished`; the runners module
-fills it in with one query for all the (thread, agent) pairs of a page, and nothing else changes.
+`latest_workloads` is the one place that reads workloads: one query for all the (thread, agent) pairs
+of a page.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agyn.runners import repository as runners_repository
 from agyn.threads.repository import Pair
 
 ActivityStatus = Literal["running", "pending", "finished"]
@@ -52,8 +52,11 @@ def strongest(statuses: Sequence[ActivityStatus]) -> ActivityStatus | None:
 
 
 async def latest_workloads(session: AsyncSession, pairs: Collection[Pair]) -> dict[Pair, LatestWorkload]:
-    """Each pair's most recent workload. No module records workloads yet: none are found."""
-    return {}
+    """Each pair's most recent workload. A failed one is retried while its thread is not degraded
+    (degraded threads show no activity at all)."""
+    found = await runners_repository.latest_of(session, pairs)
+    return {pair: LatestWorkload(status=w.status, agent_state=w.agent_state,  # type: ignore[arg-type]
+                                 retries_remain=True) for pair, w in found.items()}
 
 
 async def activity_statuses(session: AsyncSession, agents: Mapping[uuid.UUID, Sequence[uuid.UUID]],

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
-from agyn.cli import authz, conversations, daemon, orgs, threads, usage, users
+from agyn.cli import authz, chat, conversations, daemon, execution, orgs, runtime, threads, usage, users
 from agyn.cli import help as readable_help
 from agyn.cli.common import DataDirOption, console, fail, plural, wide_console
 from agyn.cli.config import ApiUrlOption, TokenOption, api_client, call, every, login, logout
@@ -356,8 +356,12 @@ app.command("stop")(daemon.stop)
 app.command("login")(login)
 app.command("logout")(logout)
 app.add_typer(users.app, name="users")
+app.command("orchestrator")(execution.orchestrator)
+app.add_typer(execution.runner_app, name="runner")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(usage.app, name="usage")
+app.command("agent-runtime")(runtime.agent_runtime)
+app.command("chat")(chat.chat)
 
 
 if __name__ == "__main__":  # `python -m agyn.cli.main`: how `agyn serve --detach` starts the server

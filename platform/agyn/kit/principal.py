@@ -24,10 +24,23 @@ manage its members (least privilege; a runner or an app is not an owner)."""
 
 
 @dataclass(frozen=True, slots=True)
+class WorkloadScope:
+    """What a workload token confines its agent to: one thread, one workload, the agent's own
+    configuration (enforced in one place, `agyn.api.workload_scope`)."""
+
+    agent_id: uuid.UUID
+    thread_id: uuid.UUID
+    workload_id: uuid.UUID
+    organization_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     identity_id: uuid.UUID
     identity_type: IdentityType
     api_token_id: uuid.UUID | None = None
+    scope: WorkloadScope | None = None
+    """Set for a workload token: the caller is the agent, inside one workload only."""
 
     @property
     def is_service(self) -> bool:

@@ -175,7 +175,8 @@ class ProxyEndpoint:
         except ClientGone:
             return
         call = Call(id=uuid7(), principal=principal, model=model,
-                    thread_id=thread.decode("latin-1")[:255] if thread else None,
+                    thread_id=str(principal.scope.thread_id) if principal.scope is not None else
+                    thread.decode("latin-1")[:255] if thread else None,
                     started_at=proxy.platform.clock.now())
         payload = with_model(body, document, model.remote_name)
         await self._forward(proxy, call, payload, scope, receive, send)

@@ -22,7 +22,8 @@ MODULE = Module(
     routers=(router,),
     hot_routes=hot_routes,
     subscriptions=lambda platform: [(MODEL_UPDATED, platform.get(LLMProxyService).on_models_changed),
-                                    (PROVIDER_UPDATED, platform.get(LLMProxyService).on_models_changed)],
+                                    (PROVIDER_UPDATED, platform.get(LLMProxyService).on_models_changed),
+                                    ("agent.updated", platform.get(LLMProxyService).on_agent_changed)],
     on_start=start,
     on_stop=stop,
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from agyn.agents.models import Agent
 from agyn.authorization import objects
 from agyn.authorization.service import AuthorizationService
 from agyn.kit.errors import Unauthenticated
@@ -53,6 +54,7 @@ class LLMProxyService:
         self._authorization = authorization
         self.permissions = PermissionCache(settings.cache_seconds, platform.clock, self._generation)
         self.upstream = Upstream(settings)
+        self.agent_models: dict[uuid.UUID, tuple[uuid.UUID | None, float]] = {}
 
     def _generation(self) -> int:
         return self._authorization.generation
@@ -83,6 +85,20 @@ class LLMProxyService:
                 return await self.platform.authenticator.authenticate(session, credential)
         except Unauthenticated as error:
             raise ProxyError(401, "unauthenticated", error.detail) from None
+
+    async def on_agent_changed(self, event: Event) -> None:
+        """An agent was written: its model may have changed."""
+        self.agent_models.pop(uuid.UUID(event.payload["agent_id"]), None)
+
+    async def agent_model(self, agent_id: uuid.UUID) -> uuid.UUID | None:
+        """The model an agent thinks with (what its workloads may call), cached like a permission."""
+        cached = self.agent_models.get(agent_id)
+        if cached is not None and cached[1] > self.platform.clock.monotonic():
+            return cached[0]
+        async with self.platform.database.transaction() as session:
+            model_id = await session.scalar(select(Agent.__table__.c.model).where(Agent.__table__.c.id == agent_id))
+        self.agent_models[agent_id] = (model_id, self.platform.clock.monotonic() + self.settings.cache_seconds)
+        return model_id
 
     # --- the model -----------------------------------------------------------------------------
 
@@ -120,6 +136,8 @@ class LLMProxyService:
         return found
 
     async def can_use(self, principal: Principal, model_id: uuid.UUID) -> bool:
+        if principal.scope is not None:  # a workload calls with its agent's model only
+            return model_id == await self.agent_model(principal.scope.agent_id)
         allowed = self.permissions.get(principal.identity_id, model_id)
         if allowed is None:
             generation = self._generation()
@@ -129,7 +147,11 @@ class LLMProxyService:
 
     async def usable_models(self, principal: Principal) -> list[tuple[Any, str]]:
         """Every model the caller may use, with its provider's protocol (for `GET /v1/models`)."""
-        ids = [uuid.UUID(i) for i in await self.platform.authz.list_object_ids(principal, "can_use", "model")]
+        if principal.scope is not None:
+            own = await self.agent_model(principal.scope.agent_id)
+            ids = [own] if own is not None else []
+        else:
+            ids = [uuid.UUID(i) for i in await self.platform.authz.list_object_ids(principal, "can_use", "model")]
         if not ids:
             return []
         async with self.platform.database.transaction() as session:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from starlette.types import ASGIApp
 
 from agyn.authorization.service import AuthorizationService
@@ -9,12 +11,18 @@ from agyn.notifications.endpoints import router
 from agyn.notifications.rooms import ModelRoomAuthorizer
 from agyn.notifications.service import NotificationsService
 from agyn.notifications.socketio import SocketIOGateway
+from agyn.runners import repository as runners_repository
 from agyn.settings import Settings
 
 
 def services(platform: Platform) -> list[object]:
+    async def workload_organization(workload_id: uuid.UUID) -> uuid.UUID | None:
+        async with platform.database.transaction() as session:
+            return await runners_repository.workload_organization(session, workload_id)
+
     notifications = NotificationsService(platform, platform.get(Settings).notifications,
-                                         ModelRoomAuthorizer(platform.get(AuthorizationService)))
+                                         ModelRoomAuthorizer(platform.get(AuthorizationService),
+                                                             workload_organization))
     return [notifications, SocketIOGateway(notifications)]
 
 

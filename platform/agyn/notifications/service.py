@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from agyn.kit.errors import PermissionDenied, Unauthenticated
 from agyn.kit.events import Event
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
@@ -51,9 +52,16 @@ class NotificationsService:
     async def authenticate(self, credential: str) -> Principal:
         """The caller behind a bearer token, in a transaction of its own (`Unauthenticated` if none)."""
         async with self.platform.database.transaction() as session:
-            return await self.platform.authenticator.authenticate(session, credential)
+            principal = await self.platform.authenticator.authenticate(session, credential)
+        if principal.scope is not None:
+            raise Unauthenticated("a workload token cannot subscribe to events; use an API token")
+        return principal
 
     async def grant(self, principal: Principal, rooms: Sequence[str]) -> list[str]:
+        if principal.scope is not None and any(
+                room not in ("thread_participant:me", f"thread_participant:{principal.identity_id}") for room in rooms):
+            # a workload hears of its agent's deliveries (in its own thread: `EventStream.thread_id`) and nothing else
+            raise PermissionDenied("a workload token may listen to thread_participant:me only")
         return await authorize_rooms(self.rooms, principal, rooms)
 
     def close_streams(self) -> None:

@@ -105,14 +105,16 @@ async def unacked_counts(session: AsyncSession, identity_id: uuid.UUID,
     return {row[0]: row[1] for row in await session.execute(statement)}
 
 
-async def ack_messages(session: AsyncSession, identity_id: uuid.UUID, message_ids: Collection[uuid.UUID]) -> int:
-    """Acknowledge these messages for this identity only; those already acknowledged, or not sent to
-    it, are left alone. Returns how many were newly acknowledged."""
-    result = await session.execute(
-        update(Recipient)
-        .where(Recipient.participant_id == identity_id, Recipient.acked_at.is_(None),
-               Recipient.message_id.in_(message_ids))
-        .values(acked_at=utcnow()).execution_options(synchronize_session=False))
+async def ack_messages(session: AsyncSession, identity_id: uuid.UUID, message_ids: Collection[uuid.UUID],
+                       thread_id: uuid.UUID | None = None) -> int:
+    """Acknowledge these messages for this identity only (in one thread, when given); those already
+    acknowledged, or not sent to it, are left alone. Returns how many were newly acknowledged."""
+    statement = (update(Recipient)
+                 .where(Recipient.participant_id == identity_id, Recipient.acked_at.is_(None),
+                        Recipient.message_id.in_(message_ids)))
+    if thread_id is not None:
+        statement = statement.where(Recipient.thread_id == thread_id)
+    result = await session.execute(statement.values(acked_at=utcnow()).execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

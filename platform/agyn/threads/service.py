@@ -166,14 +166,20 @@ class ThreadsService:
 
     async def unacked(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID | None,
                       page: PageRequest) -> tuple[list[Message], str | None]:
+        if principal.scope is not None:  # a workload reads its own thread's messages only
+            if thread_id is not None and thread_id != principal.scope.thread_id:
+                raise NotFound(f"thread {thread_id} not found")
+            thread_id = principal.scope.thread_id
         return await repository.unacked_for(session, principal.identity_id, thread_id, page)
 
     async def unacked_counts(self, session: AsyncSession, principal: Principal) -> dict[uuid.UUID, int]:
         return await repository.unacked_counts(session, principal.identity_id)
 
     async def ack(self, session: AsyncSession, principal: Principal, message_ids: Sequence[uuid.UUID]) -> int:
-        """Acknowledge the caller's own deliveries of these messages; anyone else's stay as they are."""
-        return await repository.ack_messages(session, principal.identity_id, set(message_ids))
+        """Acknowledge the caller's own deliveries of these messages; anyone else's stay as they are. A
+        workload acknowledges in its own thread only."""
+        thread_id = principal.scope.thread_id if principal.scope is not None else None
+        return await repository.ack_messages(session, principal.identity_id, set(message_ids), thread_id)
 
     async def ack_thread(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> int:
         return await repository.ack_thread(session, principal.identity_id, thread_id)

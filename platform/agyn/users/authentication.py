@@ -11,6 +11,7 @@ from agyn.kit.principal import IdentityType, Principal
 from agyn.settings import OIDCSettings
 from agyn.users.service import UsersService
 from agyn.users.tokens import TOKEN_MARKER
+from agyn.users.workload_tokens import WORKLOAD_TOKEN_MARKER
 
 
 class BearerAuthenticator:
@@ -20,6 +21,11 @@ class BearerAuthenticator:
         self.oidc = OIDCVerifier(oidc_settings) if oidc_settings.enabled else None
 
     async def authenticate(self, session: AsyncSession, credential: str) -> Principal:
+        if credential.startswith(WORKLOAD_TOKEN_MARKER):
+            scoped = await self.users.authenticate_workload_token(session, credential)
+            if scoped is None:
+                raise Unauthenticated("the workload token is invalid, expired or revoked (its workload stopped)")
+            return scoped
         if credential.startswith(TOKEN_MARKER):
             found = await self.users.authenticate_token(session, credential)
             if found is None:

@@ -4,7 +4,7 @@ from agyn.kit.platform import Module, Platform
 from agyn.settings import Settings
 from agyn.users.authentication import BearerAuthenticator
 from agyn.users.endpoints import router
-from agyn.users.models import ApiToken, User
+from agyn.users.models import ApiToken, User, WorkloadToken
 from agyn.users.service import UsersService
 
 
@@ -21,4 +21,5 @@ async def close(platform: Platform) -> None:
     await platform.get(BearerAuthenticator).aclose()
 
 
-MODULE = Module(name="users", tables=(User, ApiToken), services=services, routers=(router,), on_stop=close)
+MODULE = Module(name="users", tables=(User, ApiToken, WorkloadToken), services=services, routers=(router,),
+                on_stop=close)

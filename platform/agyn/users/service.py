@@ -34,7 +34,7 @@ from agyn.kit.errors import (
 )
 from agyn.kit.pagination import PageRequest, paginate
 from agyn.kit.principal import IdentityType, Principal
-from agyn.users import tokens
+from agyn.users import tokens, workload_tokens
 from agyn.users.models import ApiToken, User
 from agyn.users.schemas import ApiTokenCreate, UserCreate, UserUpdate
 
@@ -60,6 +60,7 @@ class UsersService:
     ) -> None:
         self.identity = identity
         self.authz = authz
+        self.clock = clock
         self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
         self.removal_checks: builtins.list[RemovalCheck] = []
         """Rules of the modules above that may refuse an identity's deletion (the last owner of an
@@ -293,9 +294,22 @@ class UsersService:
     def cached_principal(self, plain: str) -> Principal | None:
         """The identity of an `agyn_` token this process checked recently (no I/O), else None: for hot
         paths that open a session only when they must."""
-        if not tokens.looks_like_token(plain):
+        if not tokens.looks_like_token(plain) and not workload_tokens.looks_like_workload_token(plain):
             return None
         return self.principals.get(tokens.hash_token(plain))
+
+    async def authenticate_workload_token(self, session: AsyncSession, plain: str) -> Principal | None:
+        """The agent, scoped to its workload, behind an `agyn_wl_` token; None when it is not live."""
+        token_hash = tokens.hash_token(plain)
+        cached = self.principals.get(token_hash)
+        if cached is not None:
+            return cached
+        found = await workload_tokens.authenticate(session, plain, self.clock.now())
+        if found is None:
+            return None
+        principal, expires_at = found
+        self.principals.put(token_hash, principal, expires_at)
+        return principal
 
     async def authenticate_token(self, session: AsyncSession, plain: str) -> Principal | None:
         """The identity an `agyn_` token stands for, or None when it is not a live token."""

@@ -1,0 +1,136 @@
+"""The runner interface the orchestrator uses: start, inspect, stop, list workloads, and their logs.
+
+The local runner (`local.py`) runs a workload as processes on this machine; a remote runner
+(`remote.py`) is the same local runner on another machine, reached over its channel. A Kubernetes
+runner would implement the same five calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+ContainerRole = Literal["main", "sidecar", "init"]
+ObservedStatus = Literal["pending", "running", "exited", "lost", "reaped"]
+"""pending: asked to start, not yet reported (a remote runner); exited: the main process ended (see
+`exit_code`); lost: the runner does not know the workload; reaped: the runner found the workload's
+processes left over from before it restarted and ended them."""
+
+
+class StartFailed(Exception):
+    """The runner could not start the workload (an init script failed, the command does not exist)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class McpSpec:
+    name: str
+    command: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    volume_id: uuid.UUID
+    name: str
+    mount_path: str
+    persistent: bool
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """Everything a runner needs to start a workload. `env` holds resolved secret values: it lives in
+    memory and in the processes' environments only, never on disk or in a log."""
+
+    workload_id: uuid.UUID
+    agent_id: uuid.UUID
+    thread_id: uuid.UUID
+    organization_id: uuid.UUID
+    runtime_command: str
+    env: dict[str, str]
+    init_scripts: list[str] = field(default_factory=list)
+    mcps: list[McpSpec] = field(default_factory=list)
+    hooks: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[VolumeSpec] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("workload_id", "agent_id", "thread_id", "organization_id"):
+            data[key] = str(data[key])
+        for volume in data["volumes"]:
+            volume["volume_id"] = str(volume["volume_id"])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkloadSpec:
+        return cls(workload_id=uuid.UUID(data["workload_id"]), agent_id=uuid.UUID(data["agent_id"]),
+                   thread_id=uuid.UUID(data["thread_id"]), organization_id=uuid.UUID(data["organization_id"]),
+                   runtime_command=data["runtime_command"], env=dict(data["env"]),
+                   init_scripts=list(data.get("init_scripts", [])),
+                   mcps=[McpSpec(**m) for m in data.get("mcps", [])], hooks=list(data.get("hooks", [])),
+                   volumes=[VolumeSpec(uuid.UUID(v["volume_id"]), v["name"], v["mount_path"], v["persistent"])
+                            for v in data.get("volumes", [])])
+
+
+@dataclass
+class ContainerState:
+    """One process of a workload (the runtime, an MCP server, an init script), in Kubernetes' terms."""
+
+    name: str
+    role: ContainerRole
+    status: Literal["waiting", "running", "exited"] = "waiting"
+    exit_code: int | None = None
+    restarts: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a runner reports about a workload."""
+
+    workload_id: uuid.UUID
+    status: ObservedStatus
+    containers: tuple[ContainerState, ...] = ()
+    exit_code: int | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"workload_id": str(self.workload_id), "status": self.status, "exit_code": self.exit_code,
+                "message": self.message, "containers": [c.to_json() for c in self.containers]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observed:
+        return cls(uuid.UUID(data["workload_id"]), data["status"],
+                   tuple(ContainerState(**c) for c in data.get("containers", [])), data.get("exit_code"),
+                   data.get("message"))
+
+
+class Runtime(Protocol):
+    """A place workloads run. Every call is safe to repeat."""
+
+    async def start(self, spec: WorkloadSpec) -> None:
+        """Start the workload's processes; `StartFailed` when they cannot start."""
+        ...
+
+    async def inspect(self, workload_id: uuid.UUID) -> Observed: ...
+
+    async def stop(self, workload_id: uuid.UUID) -> None:
+        """End the workload's processes (SIGTERM, then SIGKILL after the grace period); its volumes stay."""
+        ...
+
+    async def list(self) -> list[uuid.UUID]:
+        """The workloads this runner has processes for."""
+        ...
+
+    def logs(self, workload_id: uuid.UUID, container: str, follow: bool) -> AsyncIterator[bytes]:
+        """A container's output; with `follow`, until the workload ends."""
+        ...

@@ -1,0 +1,146 @@
+"""The reconcile step alone: decisions from a world, no database, no processes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agyn.orchestrator.reconciler import (
+    AgentView,
+    Degrade,
+    History,
+    Observe,
+    RunnerView,
+    Start,
+    Stop,
+    Wait,
+    WorkloadView,
+    World,
+    decide,
+)
+from agyn.runners.runtime import Observed
+from agyn.threads.repository import Pair
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
+
+
+def agent(**fields: Any) -> AgentView:
+    values: dict[str, Any] = {"id": uuid.uuid4(), "organization_id": ORG, "idle_timeout": timedelta(minutes=5),
+                              "runner_labels": {}, "capabilities": [], "updated_at": NOW - timedelta(hours=1)}
+    return AgentView(**{**values, **fields})
+
+
+def runner(**fields: Any) -> RunnerView:
+    values: dict[str, Any] = {"id": uuid.uuid4(), "organization_id": None, "labels": {}, "capabilities": [],
+                              "available": True}
+    return RunnerView(**{**values, **fields})
+
+
+def world(agents: list[AgentView], runners: list[RunnerView], desired: list[Pair], **fields: Any) -> World:
+    values: dict[str, Any] = {"now": NOW, "desired": desired, "active": [], "observed": {},
+                              "agents": {a.id: a for a in agents}, "runners": runners, "history": {},
+                              "open_threads": frozenset(p.thread_id for p in desired)}
+    return World(**{**values, **fields})
+
+
+def test_a_pair_starts_on_an_eligible_runner_preferring_its_organizations() -> None:
+    picky = agent(runner_labels={"zone": "eu"}, capabilities=["gpu"])
+    pair = Pair(uuid.uuid4(), picky.id)
+    cluster = runner(labels={"zone": "eu"}, capabilities=["gpu", "docker"])
+    own = runner(organization_id=ORG, labels={"zone": "eu", "tier": "a"}, capabilities=["gpu"])
+    others = runner(organization_id=OTHER_ORG, labels={"zone": "eu"}, capabilities=["gpu"])
+    wrong_label = runner(labels={"zone": "us"}, capabilities=["gpu"])
+    no_gpu = runner(labels={"zone": "eu"})
+    offline = runner(organization_id=ORG, labels={"zone": "eu"}, capabilities=["gpu"], available=False)
+    [decision] = decide(world([picky], [others, wrong_label, no_gpu, offline, cluster, own], [pair]))
+    assert decision == Start(pair, own.id, "unacked messages and no live workload")
+    [decision] = decide(world([picky], [others, wrong_label, no_gpu, cluster], [pair]))
+    assert isinstance(decision, Start) and decision.runner_id == cluster.id
+    [decision] = decide(world([picky], [others, wrong_label, no_gpu], [pair]))
+    assert isinstance(decision, Wait) and decision.until is None
+
+
+def test_a_thread_with_volumes_stays_on_their_runner() -> None:
+    someone = agent()
+    pair = Pair(uuid.uuid4(), someone.id)
+    first, second = runner(), runner()
+    [decision] = decide(world([someone], [first, second], [pair], volume_runners={pair.thread_id: second.id}))
+    assert isinstance(decision, Start) and decision.runner_id == second.id
+    [decision] = decide(world([someone], [first, replace_available(second)], [pair],
+                              volume_runners={pair.thread_id: second.id}))
+    assert isinstance(decision, Wait) and "volumes" in decision.reason
+
+
+def replace_available(found: RunnerView) -> RunnerView:
+    return RunnerView(found.id, found.organization_id, found.labels, found.capabilities, available=False)
+
+
+def test_backoff_follows_the_table_and_a_changed_agent_skips_it() -> None:
+    someone = agent()
+    pair = Pair(uuid.uuid4(), someone.id)
+    local = runner()
+    for failures, delay in ((1, 10), (2, 30), (3, 60), (4, 300), (5, 900), (9, 900)):
+        history = {pair: History(failures, NOW - timedelta(seconds=delay - 1), someone.updated_at)}
+        [waiting] = decide(world([someone], [local], [pair], history=history))
+        assert isinstance(waiting, Wait) and waiting.until == NOW + timedelta(seconds=1), failures
+        history = {pair: History(failures, NOW - timedelta(seconds=delay), someone.updated_at)}
+        [started] = decide(world([someone], [local], [pair], history=history))
+        assert isinstance(started, Start), failures
+    changed = agent(id=someone.id, updated_at=NOW)
+    history = {pair: History(3, NOW, someone.updated_at)}
+    [started] = decide(world([changed], [local], [pair], history=history))
+    assert isinstance(started, Start) and "changed" in started.reason
+    [degraded] = decide(world([changed], [local], [pair], history={pair: History(10, NOW, someone.updated_at)}))
+    assert isinstance(degraded, Degrade)
+
+
+def workload(someone: AgentView, pair: Pair, runner_id: uuid.UUID, **fields: Any) -> WorkloadView:
+    values: dict[str, Any] = {"id": uuid.uuid4(), "thread_id": pair.thread_id, "agent_id": someone.id,
+                              "runner_id": runner_id, "status": "running", "agent_state": "idle",
+                              "created_at": NOW - timedelta(hours=1), "updated_at": NOW,
+                              "last_activity_at": NOW - timedelta(minutes=1)}
+    return WorkloadView(**{**values, **fields})
+
+
+def test_live_workloads_follow_their_runner_and_stop_when_idle_or_orphaned() -> None:
+    someone = agent(idle_timeout=timedelta(minutes=5))
+    local = runner()
+    pair = Pair(uuid.uuid4(), someone.id)
+    busy = workload(someone, pair, local.id, agent_state="processing", last_activity_at=NOW - timedelta(hours=1))
+    idle = workload(someone, Pair(uuid.uuid4(), someone.id), local.id, last_activity_at=NOW - timedelta(minutes=5))
+    fresh = workload(someone, Pair(uuid.uuid4(), someone.id), local.id)
+    orphan = workload(agent(), Pair(uuid.uuid4(), uuid.uuid4()), local.id)
+    archived = workload(someone, Pair(uuid.uuid4(), someone.id), local.id)
+    crashed = workload(someone, Pair(uuid.uuid4(), someone.id), local.id)
+    never_ran = workload(someone, Pair(uuid.uuid4(), someone.id), local.id, status="starting")
+    lost = workload(someone, Pair(uuid.uuid4(), someone.id), local.id)
+    active = [busy, idle, fresh, orphan, archived, crashed, never_ran, lost]
+    observed = {w.id: Observed(w.id, "running") for w in active}
+    observed[crashed.id] = Observed(crashed.id, "exited", exit_code=1)
+    observed[never_ran.id] = Observed(never_ran.id, "exited", exit_code=2)
+    observed[lost.id] = Observed(lost.id, "lost")
+    opened = frozenset(w.thread_id for w in active if w is not archived)
+    decisions = decide(world([someone], [local], [pair], active=active, observed=observed, open_threads=opened))
+    by_workload = {getattr(d, "workload_id", None): d for d in decisions}
+    assert busy.id not in by_workload and fresh.id not in by_workload
+    assert isinstance(by_workload[idle.id], Stop) and "idle" in by_workload[idle.id].reason
+    assert isinstance(by_workload[orphan.id], Stop) and "agent" in by_workload[orphan.id].reason
+    assert isinstance(by_workload[archived.id], Stop) and "thread" in by_workload[archived.id].reason
+    assert by_workload[crashed.id] == Observe(crashed.id, "failed", "its runtime exited with code 1 while it ran",
+                                              "crashloop")
+    assert isinstance(by_workload[never_ran.id], Observe) and by_workload[never_ran.id].failure_reason == \
+        "start_failed"
+    assert isinstance(by_workload[lost.id], Observe) and by_workload[lost.id].failure_reason == "runtime_lost"
+    assert not [d for d in decisions if isinstance(d, Start)]  # the desired pair has its busy workload
+
+
+def test_a_failure_seen_in_this_pass_waits_before_the_retry() -> None:
+    someone = agent()
+    pair = Pair(uuid.uuid4(), someone.id)
+    local = runner()
+    failing = workload(someone, pair, local.id, status="starting")
+    decisions = decide(world([someone], [local], [pair], active=[failing],
+                             observed={failing.id: Observed(failing.id, "exited", exit_code=3)}))
+    assert [d.kind for d in decisions] == ["observe", "wait"]

@@ -1,0 +1,120 @@
+"""A message starts a workload that answers it; an idle workload stops after its agent's idle_timeout;
+a new message restarts it with the same volume and state directories. Time is a fake clock the tests
+move; processes are real (the scripted runtime, an MCP server)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from agyn.users.models import WorkloadToken
+from tests.orchestrator.support import Live, alive, eventually, live_platform
+from tests.support.clock import FakeClock
+from tests.threads.support import Events, Team, make_team
+
+CONVERSATIONS = "/api/v1/conversations"
+
+
+async def helper_agent(team: Team, **fields: Any) -> dict[str, Any]:
+    """An agent with a volume, an ENV, an init script and an MCP server (a plain HTTP server on MCP_PORT)."""
+    api, owner = team.api, team.owner
+    agent = await team.org.agent(nickname="helper", **{"idle_timeout": "1m", **fields})
+    volume = await api.client.post("/api/v1/volumes", headers=owner.headers, json={
+        "organization_id": team.org.id, "name": f"work-{uuid.uuid4().hex[:6]}", "mount_path": "/workspace"})
+    assert volume.status_code == 201, volume.text
+    for path, body in (("/api/v1/volume-attachments", {"volume_id": volume.json()["id"], "agent_id": agent["id"]}),
+                       ("/api/v1/envs", {"agent_id": agent["id"], "name": "GREETING", "value": "hi"}),
+                       ("/api/v1/init-scripts", {"agent_id": agent["id"], "script": "echo prepared > prepared.txt"}),
+                       ("/api/v1/mcps", {"agent_id": agent["id"], "name": "files",
+                                         "command": f"exec {sys.executable} -m http.server $MCP_PORT "
+                                                    "--bind 127.0.0.1"})):
+        created = await api.client.post(path, headers=owner.headers, json=body)
+        assert created.status_code == 201, created.text
+    return agent
+
+
+async def replies(team: Team, thread_id: str, agent_id: str) -> list[str]:
+    return [m["body"] for m in await team.messages(team.bob, thread_id) if m["sender_id"] == agent_id]
+
+
+async def only_workload(live: Live, **params: Any) -> dict[str, Any]:
+    [workload] = await live.workloads(**params)
+    return workload
+
+
+def pids(data_dir: Path, agent_id: str, thread_id: str) -> list[int]:
+    path = data_dir / "state" / agent_id / thread_id / "pids"
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+async def test_a_message_starts_a_workload_that_idles_out_and_restarts_with_its_volume(
+        database_url: str, tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with live_platform(database_url, tmp_path / "data", clock=clock) as live:
+        team = await make_team(live.api)
+        agent = await helper_agent(team)
+        events = Events(live.api, "workload.updated")
+        conversation = await live.api.client.post(CONVERSATIONS, headers=team.bob.headers, json={
+            "organization_id": team.org.id, "participants": ["@helper"], "message": "hello"})
+        assert conversation.status_code == 201, conversation.text
+        thread_id = conversation.json()["id"]
+
+        [reply] = await eventually(lambda: replies(team, thread_id, agent["id"]), what="the agent's reply")
+        assert reply == "reply to 'hello' (run 1, volume runs [1])"
+        workload = await eventually(lambda: _running_idle(live, thread_id), what="a running, idle workload")
+        assert workload["agent_id"] == agent["id"] and workload["runner_id"]
+        roles = {c["name"]: (c["role"], c["status"]) for c in workload["containers"]}
+        assert roles == {"init-0": ("init", "exited"), "mcp-files": ("sidecar", "running"),
+                         "runtime": ("main", "running")}
+        directory = tmp_path / "data" / "workloads" / workload["id"]
+        assert (directory / "prepared.txt").read_text() == "prepared\n"  # the init script ran first, in its cwd
+        log = (await live.api.client.get(f"/api/v1/workloads/{workload['id']}/logs", headers=team.bob.headers)).text
+        assert "started: run 1" in log and "streamable_http" in log
+        mcp_url = log.split('"url": "')[1].split('"')[0]
+        async with httpx.AsyncClient() as client:  # the MCP server listens on its MCP_PORT, on localhost
+            assert (await client.get(mcp_url)).status_code == 404
+        assert "GREETING" not in log and "hi" not in (directory / "workload.json").read_text()
+        assert {e.payload["workload_id"] for e in events.take()} == {workload["id"]}
+        first_pids = pids(tmp_path / "data", agent["id"], thread_id)
+        assert first_pids and all(alive(pid) for pid in first_pids)
+        listed = await live.api.client.get(CONVERSATIONS, headers=team.bob.headers)
+        assert listed.json()["items"][0]["activity_status"] == "finished"  # running but idle
+
+        clock.advance(59)  # not yet idle for a minute
+        await live.loop.orchestrator.reconcile_once()
+        assert (await only_workload(live, thread_id=thread_id))["status"] == "running"
+        clock.advance(2)
+        stopped = await eventually(lambda: _status(live, thread_id, "stopped"), what="the idle stop")
+        assert stopped["removed_at"] is not None
+        assert not any(alive(pid) for pid in first_pids)  # its processes are gone
+        async with live.platform.database.transaction() as session:
+            left = (await session.scalars(select(WorkloadToken).where(
+                WorkloadToken.workload_id == uuid.UUID(workload["id"])))).all()
+            assert left == []  # its token was revoked
+
+        again = await team.send(team.bob, thread_id, "again")
+        assert again.status_code == 201, again.text
+        answers = await eventually(lambda: _at_least(replies(team, thread_id, agent["id"]), 2), what="a second reply")
+        assert answers[1] == "reply to 'again' (run 2, volume runs [2])"  # the same volume and state dirs
+        workloads = await live.workloads(thread_id=thread_id)
+        assert [w["status"] for w in workloads][0] == "stopped" and len(workloads) == 2
+
+
+async def _running_idle(live: Live, thread_id: str) -> dict[str, Any] | None:
+    found = await live.workloads(thread_id=thread_id)
+    return found[0] if found and found[0]["status"] == "running" and found[0]["agent_state"] == "idle" else None
+
+
+async def _status(live: Live, thread_id: str, status: str) -> dict[str, Any] | None:
+    found = await live.workloads(thread_id=thread_id)
+    return found[-1] if found and found[-1]["status"] == status else None
+
+
+async def _at_least(found: Any, count: int) -> list[str] | None:
+    items: list[str] = await found
+    return items if len(items) >= count else None
