@@ -8,6 +8,7 @@ from agyn.kit.resources import (
     organization_id,
     reference,
     string,
+    url,
 )
 
 REFERENCE_PATTERN = r"[^/]+/.+/[^/]+"
@@ -23,8 +24,7 @@ SECRET_PROVIDER = REGISTRY.register(Resource(
         string("description", "What it is for.", max_length=1000),
         enum("type", "The kind of store.", ("vault",), required=True, immutable=True),
         nested("vault", "How to reach Vault: its address and a token allowed to read the secrets.", (
-            string("address", "Vault's base URL, e.g. https://vault.example:8200.", required=True, max_length=2048,
-                   pattern=r"https?://[^\s/$.?#][^\s]*", pattern_message="must be an http(s) URL"),
+            url("address", "Vault's base URL, e.g. https://vault.example:8200.", required=True, max_length=2048),
             string("token", "A Vault token that can read the secrets.", required=True, sensitive=True,
                    min_length=1, max_length=4096),
         ), required=True),
