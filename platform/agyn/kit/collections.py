@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Strict, TypeAdapter, WithJsonSchema, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict, TypeAdapter, WithJsonSchema, create_model
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 from sqlalchemy import (
@@ -107,6 +107,16 @@ def _rule_validator(field: Field) -> Callable[[Any], Any]:
     return validate
 
 
+def _reference_validator(field: Field) -> Callable[[Any], Any]:
+    def validate(value: Any) -> Any:
+        problem = rules.value_problem(field, value) if isinstance(value, str) else None
+        if problem is not None:
+            raise PydanticCustomError("invalid_value", problem)
+        return value
+
+    return validate
+
+
 def _with_rules(base: Any, field: Field, **schema: Any) -> Any:
     """`base` checked by the registry's rules; `schema` states them in the OpenAPI document."""
     documented = {k: v for k, v in schema.items() if v is not None}
@@ -127,7 +137,7 @@ def python_type(resource: Resource, field: Field, *, output: bool) -> Any:
         return Literal[field.choices] if output else _with_rules(Annotated[str, Strict()], field,
                                                                  enum=list(field.choices))
     if field.kind == Kind.reference:
-        return uuid.UUID
+        return uuid.UUID if output else Annotated[uuid.UUID, BeforeValidator(_reference_validator(field))]
     if field.kind == Kind.json:
         return dict[str, Any]
     if field.kind == Kind.duration:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,6 +63,15 @@ def value_problem(field: Field, value: Any) -> str | None:
     """What is wrong with one known, non-null value of `field` (not inside it: see `field_problems`)."""
     if field.kind in (Kind.string, Kind.enum, Kind.duration) and not isinstance(value, str):
         return "must be a string"
+    if field.kind == Kind.reference:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            collection = str(field.references).replace("-", " ")
+            what = collection[:-3] + "y" if collection.endswith("ies") else collection.removesuffix("s")
+            article = "an" if what[0] in "aeiou" else "a"
+            return f"must be the id of {article} {what} (a UUID), not {shown(value)}"
+        return None
     if field.kind == Kind.enum:
         return None if value in field.choices else f"{choices_message(field.choices)} (got {shown(value)})"
     if field.kind == Kind.string:
