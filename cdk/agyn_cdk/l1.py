@@ -99,7 +99,8 @@ class AgynAgent(AgynResource):
             organization_id: The organization that owns it. Changing it replaces the object.
             name: A name for people; unique in the organization.
             role: What it does, e.g. assistant or reviewer; told to the agent at run time.
-            model: The model it uses (a model of its organization).
+            model: The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`),
+                not the model's name.
             availability: internal: every member of the organization may start conversations with it; private:
                 only those with a role on it. One of `internal`, `private`.
             nickname: The @handle people mention it by; unique among the organization's identities (users
@@ -159,7 +160,9 @@ class AgynAgent(AgynResource):
 
     @property
     def model(self) -> str:
-        """The model it uses (a model of its organization)."""
+        """The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`), not the
+        model's name.
+        """
         return self.get_string_attribute("model")
 
     @property
@@ -522,7 +525,7 @@ class AgynHook(AgynResource):
         id_: str,
         *,
         agent_id: str,
-        event: str,
+        event: typing.Literal["workload.started", "workload.stopping", "message.received", "message.sent", "llm.before", "llm.after", "tool.before", "tool.after", "run.start", "run.end"],
         function: str,
         image: str | None = None,
         depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
@@ -535,7 +538,8 @@ class AgynHook(AgynResource):
 
         Args:
             agent_id: The agent it belongs to. Changing it replaces the object.
-            event: The event that runs it.
+            event: The event that runs it. One of `workload.started`, `workload.stopping`, `message.received`,
+                `message.sent`, `llm.before`, `llm.after`, `tool.before`, `tool.after`, `run.start`, `run.end`.
             function: What runs: the function (command) invoked with the event.
             image: Container image it runs in.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
@@ -559,7 +563,9 @@ class AgynHook(AgynResource):
 
     @property
     def event(self) -> str:
-        """The event that runs it."""
+        """The event that runs it. One of `workload.started`, `workload.stopping`, `message.received`,
+        `message.sent`, `llm.before`, `llm.after`, `tool.before`, `tool.after`, `run.start`, `run.end`.
+        """
         return self.get_string_attribute("event")
 
     @property
@@ -1578,7 +1584,9 @@ class DataAgynAgent(AgynDataSource):
 
     @property
     def model(self) -> str:
-        """The model it uses (a model of its organization)."""
+        """The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`), not the
+        model's name.
+        """
         return self.get_string_attribute("model")
 
     @property

@@ -24,6 +24,8 @@ from agyn_cdk import (
 from agyn_cdk.l1 import AgynSecret, AgynUser
 from tests.cdk.support import full_synth
 
+ORG_ID, MODEL_ID, USER_ID, VOLUME_ID = (f"0199a3c0-0000-7000-8000-00000000001{n}" for n in (6, 7, 8, 9))
+OTHER_USER_ID = "0199a3c0-0000-7000-8000-000000000020"
 CATALOG = LlmCatalogProps(endpoint="https://llm.example/v1", token="sk-test",
                           models={"gpt-4o": "gpt-4o-2024-08-06", "team/mini": "gpt-4o-mini"})
 
@@ -77,7 +79,7 @@ def test_organization_with_members_and_a_catalog(stack: Any) -> None:
 
 
 def test_catalog_names_its_models_on_a_miss(stack: Any) -> None:
-    catalog = LlmCatalog(stack, "llm", organization_id="org", props=CATALOG)
+    catalog = LlmCatalog(stack, "llm", organization_id=ORG_ID, props=CATALOG)
     with pytest.raises(KeyError, match="no model 'gpt-5'; it has gpt-4o, team/mini"):
         catalog.model("gpt-5")
 
@@ -91,28 +93,28 @@ def test_a_member_named_by_a_reference_needs_a_key(stack: Any) -> None:
 
 
 def test_agent_defaults(stack: Any) -> None:
-    Agent(stack, "bot", organization_id="org-1", name="bot", role="assistant", model="model-1")
+    Agent(stack, "bot", organization_id=ORG_ID, name="bot", role="assistant", model=MODEL_ID)
     document = full_synth(stack)
     assert body(document, "agyn_agent", "bot/agent") == {
-        "organization_id": "org-1", "name": "bot", "role": "assistant", "model": "model-1",
+        "organization_id": ORG_ID, "name": "bot", "role": "assistant", "model": MODEL_ID,
         "availability": "internal", "idle_timeout": "5m"}
     assert set(document["resource"]) == {"agyn_agent"}
 
 
 def test_agent_wires_every_nested_item_to_its_owner(stack: Any) -> None:
-    org = Organization(stack, "acme", name="acme", llm=CATALOG, members=[Member("user-1", key="dana")])
+    org = Organization(stack, "acme", name="acme", llm=CATALOG, members=[Member(USER_ID, key="dana")])
     secret = AgynSecret(stack, "github", organization_id=org.id, name="github", value="ghp")
     assert org.llm is not None
     Agent(stack, "bot", organization_id=org.id, name="bot", role="assistant", model=org.llm.model("team/mini"),
           configuration={"system_prompt": "hi", "organization": org.id},
           env={"GITHUB_TOKEN": FromSecret(secret.id), "MODE": "strict"},
           init_scripts=["echo one", "echo two"],
-          volumes=[Volume(name="work", mount_path="/work"), "volume-existing"],
+          volumes=[Volume(name="work", mount_path="/work"), VOLUME_ID],
           mcp_servers=[McpServer(name="gh", command="gh-mcp", env={"PLAIN": "1", "TOKEN": FromSecret(secret.id)},
                                  init_scripts=["setup"], volumes=[Volume(name="work", mount_path="/work")])],
           skills=[Skill(name="review", body="Review it.", description="reviews")],
           hooks=[Hook(event="workload.started", function="notify", env={"URL": "http://hook"})],
-          roles=[AgentRole(org.member_id("dana"), "maintainer", key="dana"), AgentRole("user-2", "owner")])
+          roles=[AgentRole(org.member_id("dana"), "maintainer", key="dana"), AgentRole(OTHER_USER_ID, "owner")])
     document = full_synth(stack)
     org_id = ref(document, "agyn_organization", "acme/organization")
     agent = {"agent_id": ref(document, "agyn_agent", "bot/agent")}
@@ -146,18 +148,18 @@ def test_agent_wires_every_nested_item_to_its_owner(stack: Any) -> None:
         "bot/volume-work": {"organization_id": org_id, "name": "work", "mount_path": "/work", "persistent": False}}
     attachments = {p: body(document, "agyn_volume_attachment", p) for p in by_path(document, "agyn_volume_attachment")}
     assert attachments == {"bot/mount-work": {**agent, "volume_id": volume_id},
-                           "bot/mount-1": {**agent, "volume_id": "volume-existing"},
+                           "bot/mount-1": {**agent, "volume_id": VOLUME_ID},
                            "bot/mcp-gh/mount-work": {**mcp, "volume_id": volume_id}}
     roles = {path: body(document, "agyn_agent_role", path) for path in by_path(document, "agyn_agent_role")}
     assert roles == {
         "bot/role-dana": {**agent, "role": "maintainer",
                           "identity_id": ref(document, "agyn_membership", "acme/member-dana", "identity_id")},
-        "bot/role-user-2": {**agent, "role": "owner", "identity_id": "user-2"},
+        f"bot/role-{OTHER_USER_ID}": {**agent, "role": "owner", "identity_id": OTHER_USER_ID},
     }
 
 
 def test_agent_refuses_ambiguous_items(stack: Any) -> None:
-    common: dict[str, Any] = {"organization_id": "org", "role": "assistant", "model": "model"}
+    common: dict[str, Any] = {"organization_id": ORG_ID, "role": "assistant", "model": MODEL_ID}
     with pytest.raises(ValueError, match="MCP servers: gh appear more than once"):
         Agent(stack, "a", name="a", mcp_servers=[McpServer(name="gh", command="x"), McpServer(name="gh", command="y")],
               **common)

@@ -69,7 +69,8 @@ def value_problem(field: Field, value: Any) -> str | None:
         except ValueError:
             collection = str(field.references).replace("-", " ")
             what = collection[:-3] + "y" if collection.endswith("ies") else collection.removesuffix("s")
-            article = "an" if what[0] in "aeiou" else "a"
+            article = "an" if what[0] in "aeiou" or what.startswith("llm") else "a"
+            what = what.replace("llm", "LLM")
             return f"must be the id of {article} {what} (a UUID), not {shown(value)}"
         return None
     if field.kind == Kind.enum:
