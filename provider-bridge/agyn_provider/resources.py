@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgpack
 from tf.iface import (
     CreateContext,
     DeleteContext,
@@ -52,7 +53,12 @@ class RegistryResource(RegistryBacked, Resource):
 
     def _fail(self, diags: Diagnostics, error: ApiError, action: str) -> None:
         paths = self.attribute_names | {f"{b.name}.{a.name}" for b in object_blocks(self.schema) for a in b.attributes}
-        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", paths)
+        hint = ""
+        if error.code == "already_exists" and error.existing_id:
+            kind = self.declaration.terraform_type
+            hint = (f"To manage the existing one with Terraform instead, import it: terraform import "
+                    f"{kind}.<name> {error.existing_id} (or an import block with id = \"{error.existing_id}\")")
+        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", paths, hint)
 
     # --- validation and planning ------------------------------------------------------------------
 
@@ -158,8 +164,10 @@ class RegistryResource(RegistryBacked, Resource):
 
 
 def rule_values(value: Any) -> Any:
-    """Terraform's values as the rules take them: unknown values (at any depth) as `rules.UNKNOWN`."""
-    if value is Unknown:
+    """Terraform's values as the rules take them: unknown values (at any depth) as `rules.UNKNOWN`,
+    refined ones too (newer Terraform sends what it knows of an unknown, e.g. a string's prefix, as
+    another msgpack extension)."""
+    if value is Unknown or isinstance(value, msgpack.ExtType):
         return rules.UNKNOWN
     if isinstance(value, dict):
         return {k: rule_values(v) for k, v in value.items()}

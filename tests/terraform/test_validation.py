@@ -176,3 +176,25 @@ def test_values_known_only_at_plan_are_checked_at_plan_and_unknown_ones_skipped(
     assert not workspace.has_state
     names = [o["name"] for o in agyn_platform.api.get("/api/v1/organizations").json()["items"]]
     assert "acme-plan-validation" not in names
+
+
+def test_a_duplicate_name_points_at_name_with_the_existing_id_and_how_to_import_it(
+        terraform: WorkspaceFactory, agyn_platform: Platform) -> None:
+    created = agyn_platform.api.post("/api/v1/organizations", json={"name": "taken-by-hand"})
+    assert created.status_code == 201, created.text
+    existing = created.json()["id"]
+    again = agyn_platform.api.post("/api/v1/organizations", json={"name": "taken-by-hand"}).json()
+    assert again["existing_id"] == existing and [e["field"] for e in again["errors"]] == ["name"]
+
+    workspace = terraform('resource "agyn_organization" "team" {\n  name = "taken-by-hand"\n}\n')
+    result = workspace.apply()
+    assert result.returncode == 1, result.output
+    output = " ".join(result.output.split())
+    assert f"an organization named 'taken-by-hand' already exists (id {existing})" in output
+    assert f"terraform import agyn_organization.<name> {existing}" in output
+    assert 'name = "taken-by-hand"' in output  # Terraform points at the attribute, not the whole resource
+    assert output.count("Error:") == 1
+
+    workspace.import_("agyn_organization.team", existing).check()  # the hint works as written
+    assert workspace.plan().returncode == 0
+    workspace.destroy().check()

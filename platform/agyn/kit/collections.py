@@ -593,9 +593,13 @@ class CollectionService:
             statement = select(self.model.id).where(*(getattr(self.model, n) == values.get(n) for n in names))
             if exclude is not None:
                 statement = statement.where(self.model.id != exclude)
-            if await session.scalar(statement.limit(1)) is not None:
+            existing = await session.scalar(statement.limit(1))
+            if existing is not None:
                 label, value = names[-1], values.get(names[-1])
                 scope = next((name for name in names[:-1] if values.get(name) is not None), None)
-                where = f" in this {scope.removesuffix('_id')}" if scope else ""
-                shown = repr(value) if isinstance(value, str) else value
-                raise AlreadyExists(f"a {self.resource.name} with {label} {shown} already exists{where}")
+                where = f" in this {scope.removesuffix('_id').replace('_', ' ')}" if scope else ""
+                what = self.resource.name.replace("_", " ")
+                article = "an" if what[0] in "aeiou" else "a"
+                message = f"{article} {what} with {label} {rules.shown(value)} already exists{where} (id {existing})"
+                raise AlreadyExists(message, errors=[{"field": label, "message": message}],
+                                    extensions={"existing_id": str(existing)})

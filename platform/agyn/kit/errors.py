@@ -32,14 +32,17 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.headers = headers
+        self.extensions = extensions or {}
+        """RFC 9457 extension members (e.g. `existing_id` of an object a create collides with)."""
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        return problem(self.status, self.code, self.title, self.detail, self.errors, instance)
+        return {**problem(self.status, self.code, self.title, self.detail, self.errors, instance), **self.extensions}
 
 
 class InvalidArgument(ProblemError):
