@@ -1534,7 +1534,7 @@ class AgynVolumeAttachment(AgynResource):
 
 
 class DataAgynAgent(AgynDataSource):
-    """Looks up one agent by organization_id, and id or name.
+    """Looks up one agent by organization_id and name.
 
     The Terraform data source `agyn_agent`. An agent: who it is (name, @nickname, role), the model it thinks
     with, where and how it runs, and who may start conversations with it. Its id is its identity id.
@@ -1546,8 +1546,7 @@ class DataAgynAgent(AgynDataSource):
         id_: str,
         *,
         organization_id: str,
-        id: str | None = None,
-        name: str | None = None,
+        name: str,
         depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
         count: float | cdk.TerraformCount | None = None,
         for_each: cdk.ITerraformIterator | None = None,
@@ -1558,13 +1557,11 @@ class DataAgynAgent(AgynDataSource):
 
         Args:
             organization_id: The organization that owns it.
-            id: The object's id.
             name: A name for people; unique in the organization.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_agent", PROVIDER_VERSION, {
             "organization_id": organization_id,
-            "id": id,
             "name": name,
         }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
 
@@ -1641,6 +1638,137 @@ class DataAgynAgent(AgynDataSource):
     def resources(self) -> cdk.IResolvable:
         """Compute requests and limits of the container (Kubernetes quantities)."""
         return self.interpolation_for_attribute("resources")
+
+
+class DataAgynApp(AgynDataSource):
+    """Looks up one app by slug.
+
+    The Terraform data source `agyn_app`. A service that acts on threads for an external system, defined by an
+    organization and installed into organizations. The app is an identity (its id is its identity id) that
+    authenticates with its service token.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        slug: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_app.<id_>`.
+
+        Args:
+            slug: Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_app", PROVIDER_VERSION, {
+            "slug": slug,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that defines it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def slug(self) -> str:
+        """Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations."""
+        return self.get_string_attribute("slug")
+
+    @property
+    def name(self) -> str:
+        """Display name."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it does, for people choosing to install it."""
+        return self.get_string_attribute("description")
+
+    @property
+    def visibility(self) -> str:
+        """public: any organization may install it; internal: only its own organization."""
+        return self.get_string_attribute("visibility")
+
+    @property
+    def permissions(self) -> list[str]:
+        """What it may do in the organizations it is installed in: thread:create, thread:write (send to any
+        thread), participant:add.
+        """
+        return self.get_list_attribute("permissions")
+
+
+class DataAgynLlmProvider(AgynDataSource):
+    """Looks up one llm provider by organization_id and name.
+
+    The Terraform data source `agyn_llm_provider`. An upstream LLM provider: endpoint, protocol and credentials
+    (encrypted at rest, write-only).
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_llm_provider.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization when set.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_llm_provider", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization when set."""
+        return self.get_string_attribute("name")
+
+    @property
+    def endpoint(self) -> str:
+        """Base URL of the provider's API, e.g. https://api.openai.com/v1."""
+        return self.get_string_attribute("endpoint")
+
+    @property
+    def protocol(self) -> str:
+        """Wire protocol the provider speaks."""
+        return self.get_string_attribute("protocol")
+
+    @property
+    def auth_method(self) -> str:
+        """How requests authenticate: a bearer token, an x-api-key header, or custom headers."""
+        return self.get_string_attribute("auth_method")
 
 
 class DataAgynModel(AgynDataSource):
@@ -1803,6 +1931,134 @@ class DataAgynRunner(AgynDataSource):
         return self.get_list_attribute("capabilities")
 
 
+class DataAgynSecret(AgynDataSource):
+    """Looks up one secret by organization_id and name.
+
+    The Terraform data source `agyn_secret`. A secret value: stored encrypted by the platform, or read from a
+    secret provider when used.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_secret.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_secret", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it is for."""
+        return self.get_string_attribute("description")
+
+    @property
+    def provider_id(self) -> str:
+        """The secret provider holding the value."""
+        return self.get_string_attribute("provider_id")
+
+    @property
+    def reference(self) -> str:
+        """Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key of the secret at path
+        in the engine mounted at mount).
+        """
+        return self.get_string_attribute("reference")
+
+
+class DataAgynSecretProvider(AgynDataSource):
+    """Looks up one secret provider by organization_id and name.
+
+    The Terraform data source `agyn_secret_provider`. An external secret store the platform reads secret values
+    from (HashiCorp Vault, KV v2).
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_secret_provider.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_secret_provider", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it is for."""
+        return self.get_string_attribute("description")
+
+    @property
+    def type(self) -> str:
+        """The kind of store."""
+        return self.get_string_attribute("type")
+
+    @property
+    def vault(self) -> cdk.IResolvable:
+        """How to reach Vault: its address and a token allowed to read the secrets."""
+        return self.interpolation_for_attribute("vault")
+
+
 class DataAgynUser(AgynDataSource):
     """Looks up one user by id or username or oidc_subject.
 
@@ -1874,6 +2130,74 @@ class DataAgynUser(AgynDataSource):
         return self.get_string_attribute("cluster_role")
 
 
+class DataAgynVolume(AgynDataSource):
+    """Looks up one volume by organization_id and name.
+
+    The Terraform data source `agyn_volume`. A volume definition of the organization: scratch space, or a
+    persistent disk; attach it to agents, MCP servers or hooks.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_volume.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: Unique in the organization (a DNS label).
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_volume", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """Unique in the organization (a DNS label)."""
+        return self.get_string_attribute("name")
+
+    @property
+    def persistent(self) -> cdk.IResolvable:
+        """true: a disk that outlives the workload; false: scratch space."""
+        return self.get_boolean_attribute("persistent")
+
+    @property
+    def size(self) -> str:
+        """Capacity, e.g. 10Gi; required when persistent."""
+        return self.get_string_attribute("size")
+
+    @property
+    def mount_path(self) -> str:
+        """Absolute path it is mounted at."""
+        return self.get_string_attribute("mount_path")
+
+    @property
+    def ttl(self) -> str:
+        """How long a persistent disk survives after its last workload stopped; empty: forever."""
+        return self.get_string_attribute("ttl")
+
+
 __all__ = [
     "AgynProvider",
     "PROVIDER_VERSION",
@@ -1900,8 +2224,13 @@ __all__ = [
     "AgynVolume",
     "AgynVolumeAttachment",
     "DataAgynAgent",
+    "DataAgynApp",
+    "DataAgynLlmProvider",
     "DataAgynModel",
     "DataAgynOrganization",
     "DataAgynRunner",
+    "DataAgynSecret",
+    "DataAgynSecretProvider",
     "DataAgynUser",
+    "DataAgynVolume",
 ]

@@ -81,7 +81,7 @@ AGENT = REGISTRY.register(Resource(
         compute_resources(),
     ),
     unique_together=(("organization_id", "name"),),
-    data_source=DataSource(lookup=("organization_id",), optional_lookup=("id", "name")),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 AGENT_ROLE = REGISTRY.register(Resource(
@@ -189,7 +189,7 @@ VOLUME = REGISTRY.register(Resource(
                 "agents, MCP servers or hooks.",
     fields=(
         organization_id(),
-        string("name", "Unique in the organization (a DNS label).", required=True, max_length=63,
+        string("name", "Unique in the organization (a DNS label).", required=True, max_length=63, filterable=True,
                pattern=r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
                pattern_message="use 1 to 63 characters from a-z, 0-9 and '-', starting and ending with a letter "
                                "or digit"),
@@ -202,6 +202,7 @@ VOLUME = REGISTRY.register(Resource(
     ),
     conditions=(Condition("persistent", (True,), require=("size",)),),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 VOLUME_ATTACHMENT = REGISTRY.register(Resource(

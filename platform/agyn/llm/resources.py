@@ -19,7 +19,7 @@ LLM_PROVIDER = REGISTRY.register(Resource(
     description="An upstream LLM provider: endpoint, protocol and credentials (encrypted at rest, write-only).",
     fields=(
         organization_id(),
-        string("name", "A name for people; unique in the organization when set.", max_length=100),
+        string("name", "A name for people; unique in the organization when set.", max_length=100, filterable=True),
         url("endpoint", "Base URL of the provider's API, e.g. https://api.openai.com/v1.", required=True,
             max_length=2048),
         enum("protocol", "Wire protocol the provider speaks.", ("responses", "anthropic_messages"),
@@ -33,6 +33,7 @@ LLM_PROVIDER = REGISTRY.register(Resource(
     conditions=(Condition("auth_method", ("bearer", "x_api_key"), require=("token",), forbid=("headers",)),
                 Condition("auth_method", ("custom_headers",), require=("headers",), forbid=("token",))),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 MODEL = REGISTRY.register(Resource(

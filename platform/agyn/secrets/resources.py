@@ -2,6 +2,7 @@
 
 from agyn.kit.resources import (
     REGISTRY,
+    DataSource,
     Resource,
     enum,
     nested,
@@ -20,7 +21,7 @@ SECRET_PROVIDER = REGISTRY.register(Resource(
     fields=(
         organization_id(),
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
-               max_length=100),
+               max_length=100, filterable=True),
         string("description", "What it is for.", max_length=1000),
         enum("type", "The kind of store.", ("vault",), required=True, immutable=True),
         nested("vault", "How to reach Vault: its address and a token allowed to read the secrets.", (
@@ -30,6 +31,7 @@ SECRET_PROVIDER = REGISTRY.register(Resource(
         ), required=True),
     ),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 SECRET = REGISTRY.register(Resource(
@@ -39,7 +41,7 @@ SECRET = REGISTRY.register(Resource(
     fields=(
         organization_id(),
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
-               max_length=100),
+               max_length=100, filterable=True),
         string("description", "What it is for.", max_length=1000),
         string("value", "The value, stored encrypted (AES-256-GCM).", sensitive=True, min_length=1,
                max_length=65536),
@@ -51,4 +53,5 @@ SECRET = REGISTRY.register(Resource(
     exactly_one_of=(("value", "provider_id"),),
     required_together=(("provider_id", "reference"),),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
