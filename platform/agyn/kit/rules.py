@@ -200,6 +200,8 @@ def describe(problem: Problem) -> str:
 def field_rules(field: Field) -> list[str]:
     """The rules of one field in words, for documentation."""
     rules: list[str] = []
+    if field.kind == Kind.reference:
+        rules.append("An id (a UUID), such as another resource's `id`, not a name.")
     if field.kind == Kind.enum:
         rules.append(f"One of {', '.join(f'`{c}`' for c in field.choices)}.")
     if field.kind == Kind.string_list and field.choices:
