@@ -51,7 +51,7 @@ class _Attributes:
                  attributes: dict[str, Any], **meta: Any) -> None:
         super().__init__(scope, id_, terraform_resource_type=terraform_type,  # type: ignore[call-arg]
                          terraform_generator_metadata=generator_metadata(version), **meta)
-        self._attributes = plain(attributes)
+        self._attributes: dict[str, Any] = plain(attributes)
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._attributes
@@ -113,11 +113,11 @@ class AgynProviderBase(cdk.TerraformProvider):
         self._alias = alias
         super().__init__(scope, id_, terraform_resource_type=PROVIDER_NAME, terraform_provider_source=PROVIDER_SOURCE,
                          terraform_generator_metadata=generator_metadata(version))
-        self._attributes = plain(attributes)
+        self._attributes: dict[str, Any] = plain(attributes)
 
     # the framework's own `alias` keeps nothing: a provider class overrides it (as generated bindings do);
     # the framework then writes it into the block and into references (`provider = agyn.<alias>`)
-    @property  # type: ignore[override]
+    @property
     @jsii.member(jsii_name="alias")
     def alias(self) -> str | None:
         return self._alias

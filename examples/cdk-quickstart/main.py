@@ -48,7 +48,7 @@ class Quickstart(TerraformStack):
         assistant = Agent(
             self, "assistant",
             organization_id=org.id, name="assistant", nickname="assistant", role="engineering assistant",
-            model=org.llm.model("gpt-4o"),
+            model=org.model_id("gpt-4o"),
             configuration={"system_prompt": "You help the team with code reviews and small fixes."},
             env={"GITHUB_TOKEN": FromSecret(github.id), "LOG_LEVEL": "info"},
             init_scripts=["git config --global user.name assistant"],

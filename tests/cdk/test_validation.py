@@ -80,7 +80,7 @@ def agent(stack: Any, **overrides: Any) -> Agent:
     ({"hooks": [Hook(event="on_banana", function="f")]}, 'event: must be one of workload.started'),
     ({"env": {"1BAD": "v"}}, "name: must be an environment variable name"),
     ({"mcp_servers": [McpServer(name="files", command="serve", env={"bad-name": "v"})]},
-     'env: key "bad-name" must be an environment variable name'),
+     "mcp-files/env-bad-name is invalid:\n  - name: must be an environment variable name"),
     ({"mcp_servers": [McpServer(name="files", command="serve", env={"TOKEN": FromSecret("by-name")})]},
      'secret_id: must be the id of a secret (a UUID), not "by-name"'),
     ({"volumes": [Volume(name="cache", mount_path="/cache", persistent=True)]},
