@@ -139,7 +139,7 @@ def python_type(resource: Resource, field: Field, *, output: bool) -> Any:
     if field.kind == Kind.reference:
         return uuid.UUID if output else Annotated[uuid.UUID, BeforeValidator(_reference_validator(field))]
     if field.kind == Kind.json:
-        return dict[str, Any]
+        return dict[str, Any] if output else _with_rules(Any, field, type="object")
     if field.kind == Kind.duration:
         return str if output else _with_rules(Annotated[str, Strict()], field)
     if field.kind == Kind.string_list:
@@ -154,6 +154,15 @@ def python_type(resource: Resource, field: Field, *, output: bool) -> Any:
     if field.kind == Kind.object:
         return _nested_model(resource, field, output=output)
     raise AssertionError(field.kind)
+
+
+def rule_check(resource: Resource, name: str) -> Any:
+    """The registry's rules of one field as pydantic metadata, for modules whose schemas are their own
+    (users, organizations): `Annotated[str, rule_check(USER, "email")]` says what every resource says."""
+    field = resource.field(name)
+    if field.kind == Kind.reference:
+        return BeforeValidator(_reference_validator(field))
+    return AfterValidator(_rule_validator(field))
 
 
 def _nested_model(resource: Resource, field: Field, *, output: bool) -> type[BaseModel]:
