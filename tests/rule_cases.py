@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agyn.kit import rules
 from agyn.kit.resources import Field, Kind, Resource
 from agyn.modules import load_registry
 
@@ -174,3 +175,24 @@ def rule_cases() -> list[RuleCase]:
     """Every rule of every registry resource, broken once."""
     return [case for resource in REGISTRY.values() for case in (*_field_cases(resource),
                                                                 *_combination_cases(resource))]
+
+
+def valid_attributes(resource: Resource) -> dict[str, Any]:
+    """Attributes that break no rule: the required ones, one of each exactly-one-of group, and what
+    conditions then require."""
+    values = {f.name: valid_value(f) for f in resource.input_fields if f.required}
+    for group in resource.exactly_one_of:
+        values.setdefault(group[0], valid_value(resource.field(group[0])))
+    for condition in resource.conditions:
+        if values.get(condition.field) in condition.values:
+            values.update({n: valid_value(resource.field(n)) for n in condition.require})
+    assert rules.problems(resource, values) == [], resource.name
+    return values
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Long):
+        return value.text
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

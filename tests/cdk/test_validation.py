@@ -8,34 +8,11 @@ from typing import Any
 
 import pytest
 
-from agyn.kit import rules
-from agyn.kit.resources import Resource
 from agyn_cdk import Agent, FromSecret, Hook, LlmCatalogProps, McpServer, Organization, Volume, l1
 from agyn_cdk.base import InvalidConfiguration
-from tests.rule_cases import REGISTRY, SOME_ID, Long, RuleCase, rule_cases, valid_value
+from tests.rule_cases import REGISTRY, SOME_ID, RuleCase, plain, rule_cases, valid_attributes
 
 CASES = rule_cases()
-
-
-def valid_attributes(resource: Resource) -> dict[str, Any]:
-    """Attributes that break no rule: the required ones, one of each exactly-one-of group, and what
-    conditions then require."""
-    values = {f.name: valid_value(f) for f in resource.input_fields if f.required}
-    for group in resource.exactly_one_of:
-        values.setdefault(group[0], valid_value(resource.field(group[0])))
-    for condition in resource.conditions:
-        if values.get(condition.field) in condition.values:
-            values.update({n: valid_value(resource.field(n)) for n in condition.require})
-    assert rules.problems(resource, values) == [], resource.name
-    return values
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, Long):
-        return value.text
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
