@@ -396,7 +396,8 @@ class AgynApp(AgynResource):
 
 class AgynAppInstallation(AgynResource):
     """An app installed into an organization: its @nickname and configuration there. Installing grants the app
-    membership of the organization and its declared permissions; uninstalling takes them back.
+    its declared permissions there (it takes part in threads, but is not a member: it does not see the
+    organization's other resources); uninstalling takes them back.
 
     The Terraform resource `agyn_app_installation`; import it by `<id>`.
     """

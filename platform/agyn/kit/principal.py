@@ -18,11 +18,20 @@ class IdentityType(StrEnum):
     platform = "platform"
 
 
+SERVICE_IDENTITIES = frozenset({IdentityType.runner, IdentityType.app})
+"""Non-person identities that act through a service token: they never found an organization nor
+manage its members (least privilege; a runner or an app is not an owner)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     identity_id: uuid.UUID
     identity_type: IdentityType
     api_token_id: uuid.UUID | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.identity_type in SERVICE_IDENTITIES
 
     @property
     def subject(self) -> str:

@@ -7,10 +7,12 @@ from pydantic import StringConstraints
 
 from agyn.kit.collections import rule_check
 from agyn.kit.http import ResourceRead, Schema
+from agyn.kit.text import TRIMMED_PATTERN
 from agyn.organizations.resources import MEMBERSHIP, ORGANIZATION
 
-# input types checked by the registry's rules (agyn.kit.rules), as every other resource's
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True), rule_check(ORGANIZATION, "name")]
+# input types checked by the registry's rules (agyn.kit.rules), as every other resource's; surrounding
+# whitespace is refused, not stripped
+OrgName = Annotated[str, rule_check(ORGANIZATION, "name"), StringConstraints(pattern=TRIMMED_PATTERN)]
 MembershipRole = Literal["owner", "member"]
 MembershipRoleInput = Annotated[str, rule_check(MEMBERSHIP, "role")]
 MembershipStatus = Literal["pending", "active"]

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, Strict, StringConstraints
 from agyn.kit.collections import rule_check
 from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.principal import IdentityType
+from agyn.kit.text import TRIMMED_PATTERN
 from agyn.users.resources import USER
 
 # input types checked by the registry's rules (agyn.kit.rules), as every other resource's
@@ -57,7 +58,7 @@ class Me(ReadSchema):
 
 
 class ApiTokenCreate(Schema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TRIMMED_PATTERN)]
     expires_at: AwareDatetime | None = Field(default=None, description="RFC 3339; omit for no expiry.")
 
 
