@@ -102,11 +102,19 @@ def struct_name(resource: Resource, field: Field) -> str:
     return class_name(resource) + "".join(part.capitalize() for part in field.name.split("_"))
 
 
+def literals(choices: tuple[str, ...]) -> str:
+    """`typing.Literal[...]` of the choices; a long list one choice a line."""
+    joined = ", ".join(literal(c) for c in choices)
+    if len(joined) > 60:
+        joined = "\n" + "".join(f"            {literal(c)},\n" for c in choices) + "        "
+    return f"typing.Literal[{joined}]"
+
+
 def input_type(resource: Resource, field: Field) -> str:
     if field.kind == Kind.enum:
-        return "typing.Literal[" + ", ".join(literal(c) for c in field.choices) + "]"
+        return literals(field.choices)
     if field.kind == Kind.string_list and field.choices:
-        return "typing.Sequence[typing.Literal[" + ", ".join(literal(c) for c in field.choices) + "]]"
+        return f"typing.Sequence[{literals(field.choices)}]"
     if field.kind == Kind.object:
         return f"{struct_name(resource, field)} | typing.Mapping[str, typing.Any]"
     return INPUT_TYPES[field.kind]

@@ -4,6 +4,7 @@ Terraform JSON holds (structs into objects, JSON documents into strings)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import constructs
 import jsii
 
+from agyn.kit import rules
+from agyn.kit.resources import Resource
 from agyn_cdk.framework import cdk
 
 PROVIDER_NAME = "agyn"
@@ -48,14 +51,54 @@ class _Attributes:
                  attributes: dict[str, Any], **meta: Any) -> None:
         super().__init__(scope, id_, terraform_resource_type=terraform_type,  # type: ignore[call-arg]
                          terraform_generator_metadata=generator_metadata(version), **meta)
-        self._attributes = plain(attributes)
+        self._attributes: dict[str, Any] = plain(attributes)
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._attributes
 
 
+class InvalidConfiguration(ValueError):
+    """A resource's attributes break rules of the platform's registry (the same rules the Terraform
+    provider checks at plan and the API at apply), found before anything is synthesized or deployed."""
+
+
+def rule_values(value: Any) -> Any:
+    """Attribute values as the registry's rules take them: references (tokens) are not known yet."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and cdk.Token.is_unresolved(value):
+        return rules.UNKNOWN
+    if isinstance(value, Mapping):
+        return {k: rule_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rule_values(v) for v in value]
+    return value
+
+
+def check_attributes(terraform_type: str, path: str, attributes: Mapping[str, Any]) -> None:
+    """Raise `InvalidConfiguration` naming every broken rule of `agyn.kit.rules` (one per rule)."""
+    declaration = _declarations().get(terraform_type)
+    if declaration is None:
+        return
+    found = rules.problems(declaration, rule_values(dict(attributes)))
+    if found:
+        listed = "\n".join(f"  - {rules.describe(problem)}" for problem in found)
+        raise InvalidConfiguration(f"{terraform_type} at {path} is invalid:\n{listed}")
+
+
+@functools.cache
+def _declarations() -> dict[str, Resource]:
+    from agyn.modules import load_registry  # the registry alone: its declarations, no platform
+
+    return {r.terraform_type: r for r in load_registry()}
+
+
 class AgynResource(_Attributes, cdk.TerraformResource):
-    """A resource of the agyn provider."""
+    """A resource of the agyn provider; its attributes are checked against the registry's rules when it
+    is constructed, so a mistake fails `cdktf synth` with the attribute and the rule."""
+
+    def __init__(self, scope: constructs.Construct, id_: str, terraform_type: str, version: str,
+                 attributes: dict[str, Any], **meta: Any) -> None:
+        super().__init__(scope, id_, terraform_type, version, attributes, **meta)
+        check_attributes(terraform_type, self.node.path, self._attributes)
 
 
 class AgynDataSource(_Attributes, cdk.TerraformDataSource):
@@ -70,11 +113,11 @@ class AgynProviderBase(cdk.TerraformProvider):
         self._alias = alias
         super().__init__(scope, id_, terraform_resource_type=PROVIDER_NAME, terraform_provider_source=PROVIDER_SOURCE,
                          terraform_generator_metadata=generator_metadata(version))
-        self._attributes = plain(attributes)
+        self._attributes: dict[str, Any] = plain(attributes)
 
     # the framework's own `alias` keeps nothing: a provider class overrides it (as generated bindings do);
     # the framework then writes it into the block and into references (`provider = agyn.<alias>`)
-    @property  # type: ignore[override]
+    @property
     @jsii.member(jsii_name="alias")
     def alias(self) -> str | None:
         return self._alias

@@ -6,6 +6,9 @@ so this picks the framework once, at import time:
 1. `AGYN_CDK_FRAMEWORK=cdktf|cdktn`, when set;
 2. otherwise the one the application imported first (`sys.modules` keeps import order);
 3. otherwise `cdktf` when installed, else `cdktn`.
+
+Type checkers see `cdktf` (the two have the same API), so `cdk.TerraformStack` and every L1 type
+resolve for users; at run time `cdk` is whichever framework was chosen.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import importlib
 import importlib.util
 import os
 import sys
-from types import ModuleType
+from typing import TYPE_CHECKING
+
+__all__ = ["ENV", "FRAMEWORKS", "NAME", "cdk", "choose"]
 
 FRAMEWORKS = ("cdktf", "cdktn")
 ENV = "AGYN_CDK_FRAMEWORK"
@@ -37,5 +42,8 @@ def choose() -> str:
 
 
 NAME = choose()
-cdk: ModuleType = importlib.import_module(NAME)
-"""The chosen framework module: `cdk.App`, `cdk.TerraformStack`, `cdk.Fn`, ... whichever it is."""
+if TYPE_CHECKING:
+    import cdktf as cdk
+else:
+    cdk = importlib.import_module(NAME)
+    """The chosen framework module: `cdk.App`, `cdk.TerraformStack`, `cdk.Fn`, ... whichever it is."""

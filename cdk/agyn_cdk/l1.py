@@ -53,13 +53,25 @@ class AgynAgentResources:
     """
 
     requests_cpu: str | None = None
-    """CPU requested, e.g. 250m."""
+    """CPU requested, e.g. 250m. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     requests_memory: str | None = None
-    """Memory requested, e.g. 256Mi."""
+    """Memory requested, e.g. 256Mi. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     limits_cpu: str | None = None
-    """CPU limit, e.g. 2."""
+    """CPU limit, e.g. 2. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     limits_memory: str | None = None
-    """Memory limit, e.g. 2Gi."""
+    """Memory limit, e.g. 2Gi. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
 
 
 class AgynAgent(AgynResource):
@@ -96,21 +108,25 @@ class AgynAgent(AgynResource):
         """Declares `agyn_agent.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            name: A name for people; unique in the organization.
-            role: What it does, e.g. assistant or reviewer; told to the agent at run time.
-            model: The model it uses (a model of its organization).
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            name: A name for people; unique in the organization. 1 to 64 characters.
+            role: What it does, e.g. assistant or reviewer; told to the agent at run time. 1 to 64 characters.
+            model: The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`),
+                not the model's name. An id (a UUID), such as another resource's `id`, not a name.
             availability: internal: every member of the organization may start conversations with it; private:
                 only those with a role on it. One of `internal`, `private`.
             nickname: The @handle people mention it by; unique among the organization's identities (users
-                included).
-            image: Container image the agent runs in.
-            init_image: Container image that prepares the workload before the agent starts.
-            configuration: Configuration for the agent runtime, e.g. {"system_prompt": "..."}. A JSON document
+                included). At most 32 characters. Must match `[a-z0-9_-]{1,32}`: use 1 to 32 characters from
+                a-z, 0-9, '_' and '-'.
+            image: Container image the agent runs in. At most 1024 characters.
+            init_image: Container image that prepares the workload before the agent starts. At most 1024
+                characters.
+            configuration: Configuration for the agent runtime, e.g. {"system_prompt": "..."}. A JSON object
                 (use `jsonencode`); compared by value, not by spelling. Default `{}`. Here: a dict, which is
                 encoded, or a JSON string.
             idle_timeout: How long a workload may stay idle before it is stopped. A duration such as `"30s"`,
-                `"5m"` or `"1h30m"`. Default `"5m0s"`.
+                `"5m"` or `"1h30m"`, longer than zero. Default `"5m0s"`.
             runner_labels: Labels a runner must carry to run this agent. Default `{}`.
             capabilities: What a runner must offer to run this agent, e.g. docker. Default `[]`.
             resources: Compute requests and limits of the container (Kubernetes quantities).
@@ -139,50 +155,56 @@ class AgynAgent(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """A name for people; unique in the organization."""
+        """A name for people; unique in the organization. 1 to 64 characters."""
         return self.get_string_attribute("name")
 
     @property
     def nickname(self) -> str:
-        """The @handle people mention it by; unique among the organization's identities (users included)."""
+        """The @handle people mention it by; unique among the organization's identities (users included). At
+        most 32 characters. Must match `[a-z0-9_-]{1,32}`: use 1 to 32 characters from a-z, 0-9, '_' and '-'.
+        """
         return self.get_string_attribute("nickname")
 
     @property
     def role(self) -> str:
-        """What it does, e.g. assistant or reviewer; told to the agent at run time."""
+        """What it does, e.g. assistant or reviewer; told to the agent at run time. 1 to 64 characters."""
         return self.get_string_attribute("role")
 
     @property
     def model(self) -> str:
-        """The model it uses (a model of its organization)."""
+        """The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`), not the
+        model's name. An id (a UUID), such as another resource's `id`, not a name.
+        """
         return self.get_string_attribute("model")
 
     @property
     def image(self) -> str:
-        """Container image the agent runs in."""
+        """Container image the agent runs in. At most 1024 characters."""
         return self.get_string_attribute("image")
 
     @property
     def init_image(self) -> str:
-        """Container image that prepares the workload before the agent starts."""
+        """Container image that prepares the workload before the agent starts. At most 1024 characters."""
         return self.get_string_attribute("init_image")
 
     @property
     def configuration(self) -> str:
-        """Configuration for the agent runtime, e.g. {"system_prompt": "..."}. A JSON document (use
-        `jsonencode`); compared by value, not by spelling. Default `{}`.
+        """Configuration for the agent runtime, e.g. {"system_prompt": "..."}. A JSON object (use `jsonencode`);
+        compared by value, not by spelling. Default `{}`.
         """
         return self.get_string_attribute("configuration")
 
     @property
     def idle_timeout(self) -> str:
         """How long a workload may stay idle before it is stopped. A duration such as `"30s"`, `"5m"` or
-        `"1h30m"`. Default `"5m0s"`.
+        `"1h30m"`, longer than zero. Default `"5m0s"`.
         """
         return self.get_string_attribute("idle_timeout")
 
@@ -233,9 +255,10 @@ class AgynAgentRole(AgynResource):
         """Declares `agyn_agent_role.<id_>`.
 
         Args:
-            agent_id: The agent. Changing it replaces the object.
-            identity_id: Who gets the role: an active member of the agent's organization. Changing it replaces
-                the object.
+            agent_id: The agent. An id (a UUID), such as another resource's `id`, not a name. Changing it
+                replaces the object.
+            identity_id: Who gets the role: an active member of the agent's organization. An id (a UUID), such
+                as another resource's `id`, not a name. Changing it replaces the object.
             role: owner, maintainer or participant. One of `owner`, `maintainer`, `participant`.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
@@ -252,12 +275,16 @@ class AgynAgentRole(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent. Changing it replaces the object."""
+        """The agent. An id (a UUID), such as another resource's `id`, not a name. Changing it replaces the
+        object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def identity_id(self) -> str:
-        """Who gets the role: an active member of the agent's organization. Changing it replaces the object."""
+        """Who gets the role: an active member of the agent's organization. An id (a UUID), such as another
+        resource's `id`, not a name. Changing it replaces the object.
+        """
         return self.get_string_attribute("identity_id")
 
     @property
@@ -293,15 +320,17 @@ class AgynApp(AgynResource):
         """Declares `agyn_app.<id_>`.
 
         Args:
-            organization_id: The organization that defines it. Changing it replaces the object.
-            slug: Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations.
-                Changing it replaces the object.
-            name: Display name.
-            description: What it does, for people choosing to install it.
+            organization_id: The organization that defines it. An id (a UUID), such as another resource's `id`,
+                not a name. Changing it replaces the object.
+            slug: Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations. At most
+                63 characters. Must match `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: use 1 to 63 characters from a-z,
+                0-9 and '-', starting and ending with a letter or digit. Changing it replaces the object.
+            name: Display name. 1 to 100 characters.
+            description: What it does, for people choosing to install it. At most 2000 characters.
             visibility: public: any organization may install it; internal: only its own organization. One of
                 `public`, `internal`. Default `"internal"`.
             permissions: What it may do in the organizations it is installed in: thread:create, thread:write
-                (send to any thread), participant:add. One of `thread:create`, `thread:write`,
+                (send to any thread), participant:add. Each item one of `thread:create`, `thread:write`,
                 `participant:add`. Default `[]`. Changing it replaces the object.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
@@ -321,24 +350,27 @@ class AgynApp(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that defines it. Changing it replaces the object."""
+        """The organization that defines it. An id (a UUID), such as another resource's `id`, not a name.
+        Changing it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def slug(self) -> str:
-        """Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations. Changing it
-        replaces the object.
+        """Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations. At most 63
+        characters. Must match `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: use 1 to 63 characters from a-z, 0-9 and
+        '-', starting and ending with a letter or digit. Changing it replaces the object.
         """
         return self.get_string_attribute("slug")
 
     @property
     def name(self) -> str:
-        """Display name."""
+        """Display name. 1 to 100 characters."""
         return self.get_string_attribute("name")
 
     @property
     def description(self) -> str:
-        """What it does, for people choosing to install it."""
+        """What it does, for people choosing to install it. At most 2000 characters."""
         return self.get_string_attribute("description")
 
     @property
@@ -351,8 +383,8 @@ class AgynApp(AgynResource):
     @property
     def permissions(self) -> list[str]:
         """What it may do in the organizations it is installed in: thread:create, thread:write (send to any
-        thread), participant:add. One of `thread:create`, `thread:write`, `participant:add`. Default `[]`.
-        Changing it replaces the object.
+        thread), participant:add. Each item one of `thread:create`, `thread:write`, `participant:add`. Default
+        `[]`. Changing it replaces the object.
         """
         return self.get_list_attribute("permissions")
 
@@ -364,7 +396,8 @@ class AgynApp(AgynResource):
 
 class AgynAppInstallation(AgynResource):
     """An app installed into an organization: its @nickname and configuration there. Installing grants the app
-    membership of the organization and its declared permissions; uninstalling takes them back.
+    its declared permissions there (it takes part in threads, but is not a member: it does not see the
+    organization's other resources); uninstalling takes them back.
 
     The Terraform resource `agyn_app_installation`; import it by `<id>`.
     """
@@ -387,10 +420,13 @@ class AgynAppInstallation(AgynResource):
         """Declares `agyn_app_installation.<id_>`.
 
         Args:
-            app_id: The app (public, or the installing organization's own). Changing it replaces the object.
-            organization_id: The organization it is installed into. Changing it replaces the object.
-            slug: The app's @nickname in the organization; the app's slug when omitted.
-            configuration: The app's settings for this organization (a JSON object). A JSON document (use
+            app_id: The app (public, or the installing organization's own). An id (a UUID), such as another
+                resource's `id`, not a name. Changing it replaces the object.
+            organization_id: The organization it is installed into. An id (a UUID), such as another resource's
+                `id`, not a name. Changing it replaces the object.
+            slug: The app's @nickname in the organization; the app's slug when omitted. At most 32 characters.
+                Must match `[a-z0-9_-]{1,32}`: use 1 to 32 characters from a-z, 0-9, '_' and '-'.
+            configuration: The app's settings for this organization (a JSON object). A JSON object (use
                 `jsonencode`); compared by value, not by spelling. Default `{}`. Here: a dict, which is encoded,
                 or a JSON string.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
@@ -409,23 +445,29 @@ class AgynAppInstallation(AgynResource):
 
     @property
     def app_id(self) -> str:
-        """The app (public, or the installing organization's own). Changing it replaces the object."""
+        """The app (public, or the installing organization's own). An id (a UUID), such as another resource's
+        `id`, not a name. Changing it replaces the object.
+        """
         return self.get_string_attribute("app_id")
 
     @property
     def organization_id(self) -> str:
-        """The organization it is installed into. Changing it replaces the object."""
+        """The organization it is installed into. An id (a UUID), such as another resource's `id`, not a name.
+        Changing it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def slug(self) -> str:
-        """The app's @nickname in the organization; the app's slug when omitted."""
+        """The app's @nickname in the organization; the app's slug when omitted. At most 32 characters. Must
+        match `[a-z0-9_-]{1,32}`: use 1 to 32 characters from a-z, 0-9, '_' and '-'.
+        """
         return self.get_string_attribute("slug")
 
     @property
     def configuration(self) -> str:
-        """The app's settings for this organization (a JSON object). A JSON document (use `jsonencode`);
-        compared by value, not by spelling. Default `{}`.
+        """The app's settings for this organization (a JSON object). A JSON object (use `jsonencode`); compared
+        by value, not by spelling. Default `{}`.
         """
         return self.get_string_attribute("configuration")
 
@@ -457,12 +499,19 @@ class AgynEnv(AgynResource):
         """Declares `agyn_env.<id_>`.
 
         Args:
-            name: The variable's name; unique per agent, MCP server or hook.
-            agent_id: The agent that gets it. Changing it replaces the object.
-            mcp_id: The MCP server that gets it. Changing it replaces the object.
-            hook_id: The hook that gets it. Changing it replaces the object.
-            value: The value. Write-only: the API never returns it, so Terraform keeps the value it last sent.
-            secret_id: A secret of the organization that holds the value.
+            name: The variable's name; unique per agent, MCP server or hook. At most 255 characters. Must match
+                `[A-Za-z_][A-Za-z0-9_]*`: must be an environment variable name: letters, digits and '_', not
+                starting with a digit.
+            agent_id: The agent that gets it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            mcp_id: The MCP server that gets it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            hook_id: The hook that gets it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            value: The value. At most 65536 characters. Write-only: the API never returns it, so Terraform keeps
+                the value it last sent.
+            secret_id: A secret of the organization that holds the value. An id (a UUID), such as another
+                resource's `id`, not a name.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_env", PROVIDER_VERSION, {
@@ -481,32 +530,45 @@ class AgynEnv(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent that gets it. Changing it replaces the object."""
+        """The agent that gets it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def mcp_id(self) -> str:
-        """The MCP server that gets it. Changing it replaces the object."""
+        """The MCP server that gets it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("mcp_id")
 
     @property
     def hook_id(self) -> str:
-        """The hook that gets it. Changing it replaces the object."""
+        """The hook that gets it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("hook_id")
 
     @property
     def name(self) -> str:
-        """The variable's name; unique per agent, MCP server or hook."""
+        """The variable's name; unique per agent, MCP server or hook. At most 255 characters. Must match
+        `[A-Za-z_][A-Za-z0-9_]*`: must be an environment variable name: letters, digits and '_', not starting
+        with a digit.
+        """
         return self.get_string_attribute("name")
 
     @property
     def value(self) -> str:
-        """The value. Write-only: the API never returns it, so Terraform keeps the value it last sent."""
+        """The value. At most 65536 characters. Write-only: the API never returns it, so Terraform keeps the
+        value it last sent.
+        """
         return self.get_string_attribute("value")
 
     @property
     def secret_id(self) -> str:
-        """A secret of the organization that holds the value."""
+        """A secret of the organization that holds the value. An id (a UUID), such as another resource's `id`,
+        not a name.
+        """
         return self.get_string_attribute("secret_id")
 
 
@@ -522,7 +584,18 @@ class AgynHook(AgynResource):
         id_: str,
         *,
         agent_id: str,
-        event: str,
+        event: typing.Literal[
+            "workload.started",
+            "workload.stopping",
+            "message.received",
+            "message.sent",
+            "llm.before",
+            "llm.after",
+            "tool.before",
+            "tool.after",
+            "run.start",
+            "run.end",
+        ],
         function: str,
         image: str | None = None,
         depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
@@ -534,10 +607,13 @@ class AgynHook(AgynResource):
         """Declares `agyn_hook.<id_>`.
 
         Args:
-            agent_id: The agent it belongs to. Changing it replaces the object.
-            event: The event that runs it.
-            function: What runs: the function (command) invoked with the event.
-            image: Container image it runs in.
+            agent_id: The agent it belongs to. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            event: The event that runs it. One of `workload.started`, `workload.stopping`, `message.received`,
+                `message.sent`, `llm.before`, `llm.after`, `tool.before`, `tool.after`, `run.start`, `run.end`.
+                At most 100 characters.
+            function: What runs: the function (command) invoked with the event. 1 to 4096 characters.
+            image: Container image it runs in. At most 1024 characters.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_hook", PROVIDER_VERSION, {
@@ -554,22 +630,27 @@ class AgynHook(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent it belongs to. Changing it replaces the object."""
+        """The agent it belongs to. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def event(self) -> str:
-        """The event that runs it."""
+        """The event that runs it. One of `workload.started`, `workload.stopping`, `message.received`,
+        `message.sent`, `llm.before`, `llm.after`, `tool.before`, `tool.after`, `run.start`, `run.end`. At most
+        100 characters.
+        """
         return self.get_string_attribute("event")
 
     @property
     def function(self) -> str:
-        """What runs: the function (command) invoked with the event."""
+        """What runs: the function (command) invoked with the event. 1 to 4096 characters."""
         return self.get_string_attribute("function")
 
     @property
     def image(self) -> str:
-        """Container image it runs in."""
+        """Container image it runs in. At most 1024 characters."""
         return self.get_string_attribute("image")
 
 
@@ -596,9 +677,11 @@ class AgynInitScript(AgynResource):
         """Declares `agyn_init_script.<id_>`.
 
         Args:
-            script: The shell script.
-            agent_id: The agent it prepares. Changing it replaces the object.
-            mcp_id: The MCP server it prepares. Changing it replaces the object.
+            script: The shell script. 1 to 262144 characters.
+            agent_id: The agent it prepares. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            mcp_id: The MCP server it prepares. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_init_script", PROVIDER_VERSION, {
@@ -614,17 +697,21 @@ class AgynInitScript(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent it prepares. Changing it replaces the object."""
+        """The agent it prepares. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def mcp_id(self) -> str:
-        """The MCP server it prepares. Changing it replaces the object."""
+        """The MCP server it prepares. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("mcp_id")
 
     @property
     def script(self) -> str:
-        """The shell script."""
+        """The shell script. 1 to 262144 characters."""
         return self.get_string_attribute("script")
 
 
@@ -655,15 +742,17 @@ class AgynLlmProvider(AgynResource):
         """Declares `agyn_llm_provider.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            endpoint: Base URL of the provider's API, e.g. https://api.openai.com/v1.
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            endpoint: Base URL of the provider's API, e.g. https://api.openai.com/v1. At most 2048 characters.
+                Must match `https?://[^\\s/$.?#][^\\s]*`: must be an http(s) URL such as https://example.com.
             auth_method: How requests authenticate: a bearer token, an x-api-key header, or custom headers. One
                 of `bearer`, `x_api_key`, `custom_headers`.
-            name: A name for people; unique in the organization when set.
+            name: A name for people; unique in the organization when set. At most 100 characters.
             protocol: Wire protocol the provider speaks. One of `responses`, `anthropic_messages`. Default
                 `"responses"`.
-            token: The API key or token (bearer and x_api_key). Write-only: the API never returns it, so
-                Terraform keeps the value it last sent.
+            token: The API key or token (bearer and x_api_key). At most 4096 characters. Write-only: the API
+                never returns it, so Terraform keeps the value it last sent.
             headers: Headers sent with every request (custom_headers). Write-only: the API never returns it, so
                 Terraform keeps the value it last sent.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
@@ -685,17 +774,21 @@ class AgynLlmProvider(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """A name for people; unique in the organization when set."""
+        """A name for people; unique in the organization when set. At most 100 characters."""
         return self.get_string_attribute("name")
 
     @property
     def endpoint(self) -> str:
-        """Base URL of the provider's API, e.g. https://api.openai.com/v1."""
+        """Base URL of the provider's API, e.g. https://api.openai.com/v1. At most 2048 characters. Must match
+        `https?://[^\\s/$.?#][^\\s]*`: must be an http(s) URL such as https://example.com.
+        """
         return self.get_string_attribute("endpoint")
 
     @property
@@ -713,8 +806,8 @@ class AgynLlmProvider(AgynResource):
 
     @property
     def token(self) -> str:
-        """The API key or token (bearer and x_api_key). Write-only: the API never returns it, so Terraform keeps
-        the value it last sent.
+        """The API key or token (bearer and x_api_key). At most 4096 characters. Write-only: the API never
+        returns it, so Terraform keeps the value it last sent.
         """
         return self.get_string_attribute("token")
 
@@ -732,13 +825,25 @@ class AgynMcpResources:
     """
 
     requests_cpu: str | None = None
-    """CPU requested, e.g. 250m."""
+    """CPU requested, e.g. 250m. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     requests_memory: str | None = None
-    """Memory requested, e.g. 256Mi."""
+    """Memory requested, e.g. 256Mi. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     limits_cpu: str | None = None
-    """CPU limit, e.g. 2."""
+    """CPU limit, e.g. 2. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
     limits_memory: str | None = None
-    """Memory limit, e.g. 2Gi."""
+    """Memory limit, e.g. 2Gi. At most 64 characters. Must match
+    `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+    quantity, e.g. 500m, 2, 512Mi or 10Gi.
+    """
 
 
 class AgynMcp(AgynResource):
@@ -767,11 +872,15 @@ class AgynMcp(AgynResource):
         """Declares `agyn_mcp.<id_>`.
 
         Args:
-            agent_id: The agent it serves. Changing it replaces the object.
-            name: Unique per agent; prefixes its tools' names.
-            command: Command that starts the server.
-            image: Container image the server runs in.
-            env: Plain environment variables of the server (use envs for secrets). Default `{}`.
+            agent_id: The agent it serves. An id (a UUID), such as another resource's `id`, not a name. Changing
+                it replaces the object.
+            name: Unique per agent; prefixes its tools' names. At most 63 characters. Must match
+                `[a-z][a-z0-9_]{0,62}`: use 1 to 63 characters from a-z, 0-9 and '_', starting with a letter.
+            command: Command that starts the server. 1 to 4096 characters.
+            image: Container image the server runs in. At most 1024 characters.
+            env: Plain environment variables of the server (use envs for secrets). Each key must match
+                `[A-Za-z_][A-Za-z0-9_]*`: must be an environment variable name: letters, digits and '_', not
+                starting with a digit. Default `{}`.
             resources: Compute requests and limits of the container (Kubernetes quantities).
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
@@ -791,27 +900,34 @@ class AgynMcp(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent it serves. Changing it replaces the object."""
+        """The agent it serves. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def name(self) -> str:
-        """Unique per agent; prefixes its tools' names."""
+        """Unique per agent; prefixes its tools' names. At most 63 characters. Must match
+        `[a-z][a-z0-9_]{0,62}`: use 1 to 63 characters from a-z, 0-9 and '_', starting with a letter.
+        """
         return self.get_string_attribute("name")
 
     @property
     def image(self) -> str:
-        """Container image the server runs in."""
+        """Container image the server runs in. At most 1024 characters."""
         return self.get_string_attribute("image")
 
     @property
     def command(self) -> str:
-        """Command that starts the server."""
+        """Command that starts the server. 1 to 4096 characters."""
         return self.get_string_attribute("command")
 
     @property
     def env(self) -> typing.Mapping[str, str]:
-        """Plain environment variables of the server (use envs for secrets). Default `{}`."""
+        """Plain environment variables of the server (use envs for secrets). Each key must match
+        `[A-Za-z_][A-Za-z0-9_]*`: must be an environment variable name: letters, digits and '_', not starting
+        with a digit. Default `{}`.
+        """
         return self.get_string_map_attribute("env")
 
     @property
@@ -844,8 +960,10 @@ class AgynMembership(AgynResource):
         """Declares `agyn_membership.<id_>`.
 
         Args:
-            organization_id: The organization. Changing it replaces the object.
-            identity_id: The member's identity (user, agent, app). Changing it replaces the object.
+            organization_id: The organization. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            identity_id: The member's identity (user, agent, app). An id (a UUID), such as another resource's
+                `id`, not a name. Changing it replaces the object.
             role: owner or member. One of `owner`, `member`. Default `"member"`.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
@@ -862,12 +980,16 @@ class AgynMembership(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization. Changing it replaces the object."""
+        """The organization. An id (a UUID), such as another resource's `id`, not a name. Changing it replaces
+        the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def identity_id(self) -> str:
-        """The member's identity (user, agent, app). Changing it replaces the object."""
+        """The member's identity (user, agent, app). An id (a UUID), such as another resource's `id`, not a
+        name. Changing it replaces the object.
+        """
         return self.get_string_attribute("identity_id")
 
     @property
@@ -877,7 +999,7 @@ class AgynMembership(AgynResource):
 
     @property
     def status(self) -> str:
-        """pending until the invitee accepts; active after. One of `pending`, `active`."""
+        """pending until the invitee accepts; active after."""
         return self.get_string_attribute("status")
 
 
@@ -905,10 +1027,14 @@ class AgynModel(AgynResource):
         """Declares `agyn_model.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            name: The name agents and clients use, e.g. gpt-4o; unique in the organization.
-            llm_provider_id: The provider that serves it. Changing it replaces the object.
-            remote_name: The model's name at the provider, e.g. gpt-4o-2024-08-06.
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            name: The name agents and clients use, e.g. gpt-4o; unique in the organization. 1 to 100 characters.
+                Must match `[A-Za-z0-9][A-Za-z0-9._:/-]*`: use letters, digits and . _ : / - (starting with a
+                letter or digit).
+            llm_provider_id: The provider that serves it. An id (a UUID), such as another resource's `id`, not a
+                name. Changing it replaces the object.
+            remote_name: The model's name at the provider, e.g. gpt-4o-2024-08-06. 1 to 200 characters.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_model", PROVIDER_VERSION, {
@@ -925,22 +1051,29 @@ class AgynModel(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """The name agents and clients use, e.g. gpt-4o; unique in the organization."""
+        """The name agents and clients use, e.g. gpt-4o; unique in the organization. 1 to 100 characters. Must
+        match `[A-Za-z0-9][A-Za-z0-9._:/-]*`: use letters, digits and . _ : / - (starting with a letter or
+        digit).
+        """
         return self.get_string_attribute("name")
 
     @property
     def llm_provider_id(self) -> str:
-        """The provider that serves it. Changing it replaces the object."""
+        """The provider that serves it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("llm_provider_id")
 
     @property
     def remote_name(self) -> str:
-        """The model's name at the provider, e.g. gpt-4o-2024-08-06."""
+        """The model's name at the provider, e.g. gpt-4o-2024-08-06. 1 to 200 characters."""
         return self.get_string_attribute("remote_name")
 
 
@@ -965,7 +1098,7 @@ class AgynOrganization(AgynResource):
         """Declares `agyn_organization.<id_>`.
 
         Args:
-            name: Unique name of the organization.
+            name: Unique name of the organization. 1 to 100 characters.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_organization", PROVIDER_VERSION, {
@@ -979,7 +1112,7 @@ class AgynOrganization(AgynResource):
 
     @property
     def name(self) -> str:
-        """Unique name of the organization."""
+        """Unique name of the organization. 1 to 100 characters."""
         return self.get_string_attribute("name")
 
 
@@ -1008,9 +1141,10 @@ class AgynRunner(AgynResource):
         """Declares `agyn_runner.<id_>`.
 
         Args:
-            name: A name for people; unique among the organization's (or the cluster-wide) runners.
+            name: A name for people; unique among the organization's (or the cluster-wide) runners. 1 to 100
+                characters.
             organization_id: The organization it serves; omit for a cluster-wide runner (cluster admins only).
-                Changing it replaces the object.
+                An id (a UUID), such as another resource's `id`, not a name. Changing it replaces the object.
             labels: Labels agents select runners by (an agent's runner_labels must all match). Default `{}`.
             capabilities: What it offers, e.g. docker or gpu (an agent's capabilities must all be offered).
                 Default `[]`.
@@ -1030,14 +1164,16 @@ class AgynRunner(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization it serves; omit for a cluster-wide runner (cluster admins only). Changing it
-        replaces the object.
+        """The organization it serves; omit for a cluster-wide runner (cluster admins only). An id (a UUID),
+        such as another resource's `id`, not a name. Changing it replaces the object.
         """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """A name for people; unique among the organization's (or the cluster-wide) runners."""
+        """A name for people; unique among the organization's (or the cluster-wide) runners. 1 to 100
+        characters.
+        """
         return self.get_string_attribute("name")
 
     @property
@@ -1082,14 +1218,17 @@ class AgynSecret(AgynResource):
         """Declares `agyn_secret.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            name: A name for people; unique in the organization.
-            description: What it is for.
-            value: The value, stored encrypted (AES-256-GCM). Write-only: the API never returns it, so Terraform
-                keeps the value it last sent.
-            provider_id: The secret provider holding the value.
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            name: A name for people; unique in the organization. 1 to 100 characters.
+            description: What it is for. At most 1000 characters.
+            value: The value, stored encrypted (AES-256-GCM). 1 to 65536 characters. Write-only: the API never
+                returns it, so Terraform keeps the value it last sent.
+            provider_id: The secret provider holding the value. An id (a UUID), such as another resource's `id`,
+                not a name.
             reference: Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key of the
-                secret at path in the engine mounted at mount).
+                secret at path in the engine mounted at mount). At most 1024 characters. Must match
+                `[^/]+/.+/[^/]+`: must be in the format <mount>/<path>/<key>.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_secret", PROVIDER_VERSION, {
@@ -1108,35 +1247,39 @@ class AgynSecret(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """A name for people; unique in the organization."""
+        """A name for people; unique in the organization. 1 to 100 characters."""
         return self.get_string_attribute("name")
 
     @property
     def description(self) -> str:
-        """What it is for."""
+        """What it is for. At most 1000 characters."""
         return self.get_string_attribute("description")
 
     @property
     def value(self) -> str:
-        """The value, stored encrypted (AES-256-GCM). Write-only: the API never returns it, so Terraform keeps
-        the value it last sent.
+        """The value, stored encrypted (AES-256-GCM). 1 to 65536 characters. Write-only: the API never returns
+        it, so Terraform keeps the value it last sent.
         """
         return self.get_string_attribute("value")
 
     @property
     def provider_id(self) -> str:
-        """The secret provider holding the value."""
+        """The secret provider holding the value. An id (a UUID), such as another resource's `id`, not a name.
+        """
         return self.get_string_attribute("provider_id")
 
     @property
     def reference(self) -> str:
         """Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key of the secret at path
-        in the engine mounted at mount).
+        in the engine mounted at mount). At most 1024 characters. Must match `[^/]+/.+/[^/]+`: must be in the
+        format <mount>/<path>/<key>.
         """
         return self.get_string_attribute("reference")
 
@@ -1148,10 +1291,12 @@ class AgynSecretProviderVault:
     """
 
     address: str
-    """Vault's base URL, e.g. https://vault.example:8200."""
+    """Vault's base URL, e.g. https://vault.example:8200. At most 2048 characters. Must match
+    `https?://[^\\s/$.?#][^\\s]*`: must be an http(s) URL such as https://example.com.
+    """
     token: str
-    """A Vault token that can read the secrets. Write-only: the API never returns it, so Terraform keeps the
-    value it last sent.
+    """A Vault token that can read the secrets. 1 to 4096 characters. Write-only: the API never returns it, so
+    Terraform keeps the value it last sent.
     """
 
 
@@ -1180,11 +1325,12 @@ class AgynSecretProvider(AgynResource):
         """Declares `agyn_secret_provider.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            name: A name for people; unique in the organization.
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            name: A name for people; unique in the organization. 1 to 100 characters.
             type: The kind of store. One of `vault`. Changing it replaces the object.
             vault: How to reach Vault: its address and a token allowed to read the secrets.
-            description: What it is for.
+            description: What it is for. At most 1000 characters.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_secret_provider", PROVIDER_VERSION, {
@@ -1202,17 +1348,19 @@ class AgynSecretProvider(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """A name for people; unique in the organization."""
+        """A name for people; unique in the organization. 1 to 100 characters."""
         return self.get_string_attribute("name")
 
     @property
     def description(self) -> str:
-        """What it is for."""
+        """What it is for. At most 1000 characters."""
         return self.get_string_attribute("description")
 
     @property
@@ -1250,10 +1398,12 @@ class AgynSkill(AgynResource):
         """Declares `agyn_skill.<id_>`.
 
         Args:
-            agent_id: The agent it belongs to. Changing it replaces the object.
-            name: A slug, unique per agent.
-            body: The instructions (Markdown, without front matter).
-            description: When the skill applies.
+            agent_id: The agent it belongs to. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            name: A slug, unique per agent. At most 64 characters. Must match `[a-z0-9][a-z0-9-]{0,63}`: use 1
+                to 64 characters from a-z, 0-9 and '-', starting with a letter or digit.
+            body: The instructions (Markdown, without front matter). 1 to 262144 characters.
+            description: When the skill applies. At most 1024 characters.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_skill", PROVIDER_VERSION, {
@@ -1270,22 +1420,26 @@ class AgynSkill(AgynResource):
 
     @property
     def agent_id(self) -> str:
-        """The agent it belongs to. Changing it replaces the object."""
+        """The agent it belongs to. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def name(self) -> str:
-        """A slug, unique per agent."""
+        """A slug, unique per agent. At most 64 characters. Must match `[a-z0-9][a-z0-9-]{0,63}`: use 1 to 64
+        characters from a-z, 0-9 and '-', starting with a letter or digit.
+        """
         return self.get_string_attribute("name")
 
     @property
     def body(self) -> str:
-        """The instructions (Markdown, without front matter)."""
+        """The instructions (Markdown, without front matter). 1 to 262144 characters."""
         return self.get_string_attribute("body")
 
     @property
     def description(self) -> str:
-        """When the skill applies."""
+        """When the skill applies. At most 1024 characters."""
         return self.get_string_attribute("description")
 
 
@@ -1315,12 +1469,14 @@ class AgynUser(AgynResource):
         """Declares `agyn_user.<id_>`.
 
         Args:
-            oidc_subject: The `sub` of the user's tokens at the identity provider. Changing it replaces the
-                object.
-            username: Cluster-wide handle; derived from the profile when omitted.
-            name: Display name. Default `""`.
-            email: Email address. Default `""`.
-            photo_url: Avatar URL. Default `""`.
+            oidc_subject: The `sub` of the user's tokens at the identity provider. 1 to 255 characters. Changing
+                it replaces the object.
+            username: Cluster-wide handle; derived from the profile when omitted. Must match `[a-z0-9_-]{1,32}`:
+                use 1 to 32 characters from a-z, 0-9, '_' and '-'.
+            name: Display name. At most 200 characters. Default `""`.
+            email: Email address. At most 320 characters. Must match `^$|^[^@\\s]+@[^@\\s]+$`: must be an email
+                address like name@example.com, or empty. Default `""`.
+            photo_url: Avatar URL. At most 2048 characters. Default `""`.
             cluster_role: admin gives administrative access to the whole platform. One of `admin`, `none`.
                 Default `"none"`.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
@@ -1341,27 +1497,33 @@ class AgynUser(AgynResource):
 
     @property
     def oidc_subject(self) -> str:
-        """The `sub` of the user's tokens at the identity provider. Changing it replaces the object."""
+        """The `sub` of the user's tokens at the identity provider. 1 to 255 characters. Changing it replaces
+        the object.
+        """
         return self.get_string_attribute("oidc_subject")
 
     @property
     def username(self) -> str:
-        """Cluster-wide handle; derived from the profile when omitted."""
+        """Cluster-wide handle; derived from the profile when omitted. Must match `[a-z0-9_-]{1,32}`: use 1 to
+        32 characters from a-z, 0-9, '_' and '-'.
+        """
         return self.get_string_attribute("username")
 
     @property
     def name(self) -> str:
-        """Display name. Default `""`."""
+        """Display name. At most 200 characters. Default `""`."""
         return self.get_string_attribute("name")
 
     @property
     def email(self) -> str:
-        """Email address. Default `""`."""
+        """Email address. At most 320 characters. Must match `^$|^[^@\\s]+@[^@\\s]+$`: must be an email address
+        like name@example.com, or empty. Default `""`.
+        """
         return self.get_string_attribute("email")
 
     @property
     def photo_url(self) -> str:
-        """Avatar URL. Default `""`."""
+        """Avatar URL. At most 2048 characters. Default `""`."""
         return self.get_string_attribute("photo_url")
 
     @property
@@ -1397,13 +1559,19 @@ class AgynVolume(AgynResource):
         """Declares `agyn_volume.<id_>`.
 
         Args:
-            organization_id: The organization that owns it. Changing it replaces the object.
-            name: Unique in the organization (a DNS label).
-            mount_path: Absolute path it is mounted at.
+            organization_id: The organization that owns it. An id (a UUID), such as another resource's `id`, not
+                a name. Changing it replaces the object.
+            name: Unique in the organization (a DNS label). At most 63 characters. Must match
+                `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: use 1 to 63 characters from a-z, 0-9 and '-', starting and
+                ending with a letter or digit.
+            mount_path: Absolute path it is mounted at. At most 4096 characters. Must match `/[^\\x00]*`: must
+                be an absolute path.
             persistent: true: a disk that outlives the workload; false: scratch space. Default `false`.
-            size: Capacity, e.g. 10Gi; required when persistent.
+            size: Capacity, e.g. 10Gi; required when persistent. At most 64 characters. Must match
+                `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a
+                Kubernetes quantity, e.g. 500m, 2, 512Mi or 10Gi.
             ttl: How long a persistent disk survives after its last workload stopped; empty: forever. A duration
-                such as `"30s"`, `"5m"` or `"1h30m"`.
+                such as `"30s"`, `"5m"` or `"1h30m"`, longer than zero.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_volume", PROVIDER_VERSION, {
@@ -1422,12 +1590,17 @@ class AgynVolume(AgynResource):
 
     @property
     def organization_id(self) -> str:
-        """The organization that owns it. Changing it replaces the object."""
+        """The organization that owns it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("organization_id")
 
     @property
     def name(self) -> str:
-        """Unique in the organization (a DNS label)."""
+        """Unique in the organization (a DNS label). At most 63 characters. Must match
+        `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: use 1 to 63 characters from a-z, 0-9 and '-', starting and ending
+        with a letter or digit.
+        """
         return self.get_string_attribute("name")
 
     @property
@@ -1437,18 +1610,23 @@ class AgynVolume(AgynResource):
 
     @property
     def size(self) -> str:
-        """Capacity, e.g. 10Gi; required when persistent."""
+        """Capacity, e.g. 10Gi; required when persistent. At most 64 characters. Must match
+        `\\+?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?`: must be a Kubernetes
+        quantity, e.g. 500m, 2, 512Mi or 10Gi.
+        """
         return self.get_string_attribute("size")
 
     @property
     def mount_path(self) -> str:
-        """Absolute path it is mounted at."""
+        """Absolute path it is mounted at. At most 4096 characters. Must match `/[^\\x00]*`: must be an absolute
+        path.
+        """
         return self.get_string_attribute("mount_path")
 
     @property
     def ttl(self) -> str:
         """How long a persistent disk survives after its last workload stopped; empty: forever. A duration such
-        as `"30s"`, `"5m"` or `"1h30m"`.
+        as `"30s"`, `"5m"` or `"1h30m"`, longer than zero.
         """
         return self.get_string_attribute("ttl")
 
@@ -1477,10 +1655,14 @@ class AgynVolumeAttachment(AgynResource):
         """Declares `agyn_volume_attachment.<id_>`.
 
         Args:
-            volume_id: The volume (it cannot be deleted while attached). Changing it replaces the object.
-            agent_id: The agent that mounts it. Changing it replaces the object.
-            mcp_id: The MCP server that mounts it. Changing it replaces the object.
-            hook_id: The hook that mounts it. Changing it replaces the object.
+            volume_id: The volume (it cannot be deleted while attached). An id (a UUID), such as another
+                resource's `id`, not a name. Changing it replaces the object.
+            agent_id: The agent that mounts it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            mcp_id: The MCP server that mounts it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
+            hook_id: The hook that mounts it. An id (a UUID), such as another resource's `id`, not a name.
+                Changing it replaces the object.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_volume_attachment", PROVIDER_VERSION, {
@@ -1497,27 +1679,35 @@ class AgynVolumeAttachment(AgynResource):
 
     @property
     def volume_id(self) -> str:
-        """The volume (it cannot be deleted while attached). Changing it replaces the object."""
+        """The volume (it cannot be deleted while attached). An id (a UUID), such as another resource's `id`,
+        not a name. Changing it replaces the object.
+        """
         return self.get_string_attribute("volume_id")
 
     @property
     def agent_id(self) -> str:
-        """The agent that mounts it. Changing it replaces the object."""
+        """The agent that mounts it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("agent_id")
 
     @property
     def mcp_id(self) -> str:
-        """The MCP server that mounts it. Changing it replaces the object."""
+        """The MCP server that mounts it. An id (a UUID), such as another resource's `id`, not a name. Changing
+        it replaces the object.
+        """
         return self.get_string_attribute("mcp_id")
 
     @property
     def hook_id(self) -> str:
-        """The hook that mounts it. Changing it replaces the object."""
+        """The hook that mounts it. An id (a UUID), such as another resource's `id`, not a name. Changing it
+        replaces the object.
+        """
         return self.get_string_attribute("hook_id")
 
 
 class DataAgynAgent(AgynDataSource):
-    """Looks up one agent by organization_id, and id or name.
+    """Looks up one agent by organization_id and name.
 
     The Terraform data source `agyn_agent`. An agent: who it is (name, @nickname, role), the model it thinks
     with, where and how it runs, and who may start conversations with it. Its id is its identity id.
@@ -1529,8 +1719,7 @@ class DataAgynAgent(AgynDataSource):
         id_: str,
         *,
         organization_id: str,
-        id: str | None = None,
-        name: str | None = None,
+        name: str,
         depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
         count: float | cdk.TerraformCount | None = None,
         for_each: cdk.ITerraformIterator | None = None,
@@ -1541,13 +1730,11 @@ class DataAgynAgent(AgynDataSource):
 
         Args:
             organization_id: The organization that owns it.
-            id: The object's id.
             name: A name for people; unique in the organization.
             depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
         """
         super().__init__(scope, id_, "agyn_agent", PROVIDER_VERSION, {
             "organization_id": organization_id,
-            "id": id,
             "name": name,
         }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
 
@@ -1578,7 +1765,9 @@ class DataAgynAgent(AgynDataSource):
 
     @property
     def model(self) -> str:
-        """The model it uses (a model of its organization)."""
+        """The id of the model it uses (an `agyn_model` of its organization, e.g. `agyn_model.gpt.id`), not the
+        model's name.
+        """
         return self.get_string_attribute("model")
 
     @property
@@ -1622,6 +1811,137 @@ class DataAgynAgent(AgynDataSource):
     def resources(self) -> cdk.IResolvable:
         """Compute requests and limits of the container (Kubernetes quantities)."""
         return self.interpolation_for_attribute("resources")
+
+
+class DataAgynApp(AgynDataSource):
+    """Looks up one app by slug.
+
+    The Terraform data source `agyn_app`. A service that acts on threads for an external system, defined by an
+    organization and installed into organizations. The app is an identity (its id is its identity id) that
+    authenticates with its service token.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        slug: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_app.<id_>`.
+
+        Args:
+            slug: Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_app", PROVIDER_VERSION, {
+            "slug": slug,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that defines it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def slug(self) -> str:
+        """Cluster-wide unique handle, e.g. telegram; the default @nickname of its installations."""
+        return self.get_string_attribute("slug")
+
+    @property
+    def name(self) -> str:
+        """Display name."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it does, for people choosing to install it."""
+        return self.get_string_attribute("description")
+
+    @property
+    def visibility(self) -> str:
+        """public: any organization may install it; internal: only its own organization."""
+        return self.get_string_attribute("visibility")
+
+    @property
+    def permissions(self) -> list[str]:
+        """What it may do in the organizations it is installed in: thread:create, thread:write (send to any
+        thread), participant:add.
+        """
+        return self.get_list_attribute("permissions")
+
+
+class DataAgynLlmProvider(AgynDataSource):
+    """Looks up one llm provider by organization_id and name.
+
+    The Terraform data source `agyn_llm_provider`. An upstream LLM provider: endpoint, protocol and credentials
+    (encrypted at rest, write-only).
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_llm_provider.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization when set.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_llm_provider", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization when set."""
+        return self.get_string_attribute("name")
+
+    @property
+    def endpoint(self) -> str:
+        """Base URL of the provider's API, e.g. https://api.openai.com/v1."""
+        return self.get_string_attribute("endpoint")
+
+    @property
+    def protocol(self) -> str:
+        """Wire protocol the provider speaks."""
+        return self.get_string_attribute("protocol")
+
+    @property
+    def auth_method(self) -> str:
+        """How requests authenticate: a bearer token, an x-api-key header, or custom headers."""
+        return self.get_string_attribute("auth_method")
 
 
 class DataAgynModel(AgynDataSource):
@@ -1784,6 +2104,134 @@ class DataAgynRunner(AgynDataSource):
         return self.get_list_attribute("capabilities")
 
 
+class DataAgynSecret(AgynDataSource):
+    """Looks up one secret by organization_id and name.
+
+    The Terraform data source `agyn_secret`. A secret value: stored encrypted by the platform, or read from a
+    secret provider when used.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_secret.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_secret", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it is for."""
+        return self.get_string_attribute("description")
+
+    @property
+    def provider_id(self) -> str:
+        """The secret provider holding the value."""
+        return self.get_string_attribute("provider_id")
+
+    @property
+    def reference(self) -> str:
+        """Where the provider keeps the value: <mount>/<path>/<key> (Vault KV v2: the key of the secret at path
+        in the engine mounted at mount).
+        """
+        return self.get_string_attribute("reference")
+
+
+class DataAgynSecretProvider(AgynDataSource):
+    """Looks up one secret provider by organization_id and name.
+
+    The Terraform data source `agyn_secret_provider`. An external secret store the platform reads secret values
+    from (HashiCorp Vault, KV v2).
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_secret_provider.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: A name for people; unique in the organization.
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_secret_provider", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """A name for people; unique in the organization."""
+        return self.get_string_attribute("name")
+
+    @property
+    def description(self) -> str:
+        """What it is for."""
+        return self.get_string_attribute("description")
+
+    @property
+    def type(self) -> str:
+        """The kind of store."""
+        return self.get_string_attribute("type")
+
+    @property
+    def vault(self) -> cdk.IResolvable:
+        """How to reach Vault: its address and a token allowed to read the secrets."""
+        return self.interpolation_for_attribute("vault")
+
+
 class DataAgynUser(AgynDataSource):
     """Looks up one user by id or username or oidc_subject.
 
@@ -1855,6 +2303,74 @@ class DataAgynUser(AgynDataSource):
         return self.get_string_attribute("cluster_role")
 
 
+class DataAgynVolume(AgynDataSource):
+    """Looks up one volume by organization_id and name.
+
+    The Terraform data source `agyn_volume`. A volume definition of the organization: scratch space, or a
+    persistent disk; attach it to agents, MCP servers or hooks.
+    """
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        depends_on: typing.Sequence[cdk.ITerraformDependable] | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        """Declares `data.agyn_volume.<id_>`.
+
+        Args:
+            organization_id: The organization that owns it.
+            name: Unique in the organization (a DNS label).
+            depends_on, count, for_each, lifecycle, provider: Terraform's meta-arguments.
+        """
+        super().__init__(scope, id_, "agyn_volume", PROVIDER_VERSION, {
+            "organization_id": organization_id,
+            "name": name,
+        }, depends_on=depends_on, count=count, for_each=for_each, lifecycle=lifecycle, provider=provider)
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        return self.get_string_attribute("id")
+
+    @property
+    def organization_id(self) -> str:
+        """The organization that owns it."""
+        return self.get_string_attribute("organization_id")
+
+    @property
+    def name(self) -> str:
+        """Unique in the organization (a DNS label)."""
+        return self.get_string_attribute("name")
+
+    @property
+    def persistent(self) -> cdk.IResolvable:
+        """true: a disk that outlives the workload; false: scratch space."""
+        return self.get_boolean_attribute("persistent")
+
+    @property
+    def size(self) -> str:
+        """Capacity, e.g. 10Gi; required when persistent."""
+        return self.get_string_attribute("size")
+
+    @property
+    def mount_path(self) -> str:
+        """Absolute path it is mounted at."""
+        return self.get_string_attribute("mount_path")
+
+    @property
+    def ttl(self) -> str:
+        """How long a persistent disk survives after its last workload stopped; empty: forever."""
+        return self.get_string_attribute("ttl")
+
+
 __all__ = [
     "AgynProvider",
     "PROVIDER_VERSION",
@@ -1881,8 +2397,13 @@ __all__ = [
     "AgynVolume",
     "AgynVolumeAttachment",
     "DataAgynAgent",
+    "DataAgynApp",
+    "DataAgynLlmProvider",
     "DataAgynModel",
     "DataAgynOrganization",
     "DataAgynRunner",
+    "DataAgynSecret",
+    "DataAgynSecretProvider",
     "DataAgynUser",
+    "DataAgynVolume",
 ]

@@ -54,7 +54,7 @@ class Quickstart(TerraformStack):
         assistant = Agent(
             self, "assistant",
             organization_id=org.id, name="assistant", nickname="assistant", role="engineering assistant",
-            model=org.llm.model("scripted"),
+            model=org.model_id("scripted"),
             configuration={"system_prompt": "You help the team with code reviews and small fixes."},
             env={"GITHUB_TOKEN": FromSecret(github.id), "LOG_LEVEL": "info"},
             init_scripts=["git config --global user.name assistant"],

@@ -1,12 +1,19 @@
 resource "agyn_organization" "this" {
   name = var.name
+
+  lifecycle {
+    precondition {
+      condition     = var.llm_provider != null || length(var.models) == 0
+      error_message = "models need an llm_provider to serve them: set llm_provider, or leave models empty."
+    }
+  }
 }
 
 resource "agyn_membership" "member" {
   for_each        = var.members
   organization_id = agyn_organization.this.id
-  identity_id     = each.key
-  role            = each.value
+  identity_id     = each.value.identity_id
+  role            = each.value.role
 }
 
 resource "agyn_llm_provider" "this" {

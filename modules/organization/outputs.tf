@@ -14,6 +14,11 @@ output "model_ids" {
 }
 
 output "membership_ids" {
-  description = "Membership ids by identity id."
-  value       = { for identity, membership in agyn_membership.member : identity => membership.id }
+  description = "Membership ids by the names given in members."
+  value       = { for name, membership in agyn_membership.member : name => membership.id }
+}
+
+output "member_ids" {
+  description = "Identity ids by the names given in members, read from the memberships: what uses one (an agent role) waits until the identity is a member."
+  value       = { for name, membership in agyn_membership.member : name => membership.identity_id }
 }

@@ -34,6 +34,8 @@ class ApiError(Exception):
     detail: str
     errors: list[dict[str, Any]] = field(default_factory=list)
     retryable: bool = False
+    existing_id: str | None = None
+    """The object a create collided with (`already_exists`), to import instead."""
 
     def __str__(self) -> str:
         return f"{self.title} ({self.status}): {self.detail}"
@@ -49,7 +51,8 @@ class ApiError(Exception):
             return cls(response.status_code, "unknown", f"HTTP {response.status_code}", text[:500])
         return cls(response.status_code, str(body.get("code", "unknown")), str(body.get("title", "Request failed")),
                    str(body.get("detail", "")), [e for e in body.get("errors", []) if isinstance(e, dict)],
-                   bool(body.get("retryable")))
+                   bool(body.get("retryable")),
+                   str(body["existing_id"]) if body.get("existing_id") else None)
 
     @property
     def not_found(self) -> bool:
@@ -133,16 +136,18 @@ def item_path(collection_path: str, object_id: str) -> str:
     return f"{collection_path}/{quote(object_id, safe=':')}"
 
 
-def report(diags: Diagnostics, error: ApiError, action: str, attributes: set[str]) -> None:
-    """Add `error` to `diags`: the API's detail, attached to the attribute each `errors[].field` names."""
+def report(diags: Diagnostics, error: ApiError, action: str, attributes: set[str], hint: str = "") -> None:
+    """Add `error` to `diags`: the API's detail (and `hint`), attached to the attribute each
+    `errors[].field` names."""
     summary = f"{action}: {error.title}"
+    detail = f"{error.detail}. {hint}" if hint else error.detail
     located = [(path, str(e.get("message", ""))) for e in error.errors
                if (path := _attribute_path(e.get("field"), attributes))]
     if not located:
-        diags.add_error(summary, error.detail)
+        diags.add_error(summary, detail)
         return
     first_path, _ = located[0]
-    diags.add_error(summary, error.detail, path=first_path)
+    diags.add_error(summary, detail, path=first_path)
     for path, message in located[1:]:
         diags.add_error(summary, f"{'.'.join(path)}: {message}", path=path)
 

@@ -19,6 +19,7 @@ from typing import TypeAlias
 from tf import types
 from tf.schema import Attribute, Schema
 
+from agyn.kit import rules
 from agyn.kit.resources import Resource as Declaration
 from agyn.modules import load_registry
 from agyn_provider.data_sources import data_source_classes
@@ -125,12 +126,25 @@ def _import_id(declaration: Declaration) -> str:
     return "<id>"
 
 
+def _rules(declaration: Declaration) -> list[str]:
+    """The rules across fields and the uniqueness of an object, checked at plan (or, uniqueness, by the API)."""
+    found = rules.resource_rules(declaration)
+    for names in declaration.unique_together:
+        scope = [f"`{n}`" for n in names[:-1]]
+        found.append(f"`{names[-1]}` is unique" + (f" per {rules.phrase(scope, 'and')}" if scope else "")
+                     + "; creating a second one fails with the existing object's id and the `terraform import` "
+                       "command.")
+    return ["## Rules", "", "Checked at `terraform plan` (uniqueness: by the API at apply):", "",
+            *(f"- {rule}" for rule in found), ""] if found else []
+
+
 def resource_page(declaration: Declaration, schema: Schema) -> str:
     name = declaration.terraform_type
     lines = _front_matter(f"{name} Resource - agyn", declaration.description)
     lines += [f"# {name} (Resource)", "", declaration.description, "", "## Example Usage", "", "```terraform",
               example(f"resources/{name}/resource.tf"), "```", "", "## Schema", ""]
     lines += _schema(schema.attributes, object_blocks(schema))
+    lines += _rules(declaration)
     lines += ["## Import", "", "Import is supported using the following syntax:", "", "```shell",
               f"terraform import {name}.example {_import_id(declaration)}", "```", ""]
     return "\n".join(lines)

@@ -7,9 +7,9 @@ carries its declaration (`declaration`) and its schema; CRUD goes to the resourc
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import msgpack
 from tf.iface import (
     CreateContext,
     DeleteContext,
@@ -21,6 +21,7 @@ from tf.iface import (
 from tf.types import Unknown
 from tf.utils import Diagnostics
 
+from agyn.kit import rules
 from agyn.kit.resources import Field, Kind, Registry
 from agyn_provider.client import ApiClient, ApiError, report
 from agyn_provider.schema import (
@@ -52,19 +53,25 @@ class RegistryResource(RegistryBacked, Resource):
 
     def _fail(self, diags: Diagnostics, error: ApiError, action: str) -> None:
         paths = self.attribute_names | {f"{b.name}.{a.name}" for b in object_blocks(self.schema) for a in b.attributes}
-        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", paths)
+        hint = ""
+        if error.code == "already_exists" and error.existing_id:
+            kind = self.declaration.terraform_type
+            hint = (f"To manage the existing one with Terraform instead, import it: terraform import "
+                    f"{kind}.<name> {error.existing_id} (or an import block with id = \"{error.existing_id}\")")
+        report(diags, error, f"Cannot {action} {self.declaration.terraform_type}", paths, hint)
 
     # --- validation and planning ------------------------------------------------------------------
 
     def validate(self, diags: Diagnostics, type_name: str, config: State) -> None:
+        """The registry's rules (`agyn.kit.rules`) on every known value, before anything is created;
+        Terraform calls this at `validate` and again at `plan`, when more values are known."""
         super().validate(diags, type_name, config)
-        for field in self.declaration.fields:
-            value = config.get(field.name)
-            if field.kind == Kind.json and isinstance(value, str):
-                try:
-                    json.loads(value)
-                except ValueError as error:
-                    diags.add_error(f"{field.name} is not valid JSON", f"{field.name}: {error}", path=[field.name])
+        if diags.has_errors():
+            return
+        for path, message in rules.problems(self.declaration, rule_values(config)):
+            name = ".".join(path) or self.declaration.terraform_type
+            diags.add_error(f"Invalid {name}", rules.describe((path, message)),
+                            **({"path": list(path)} if path else {}))
 
     def plan_change(self, prior: State | None, proposed: State, config: State) -> tuple[State, list[str]]:
         """The planned state, and the attributes whose change needs a replacement.
@@ -154,6 +161,19 @@ class RegistryResource(RegistryBacked, Resource):
         for field in self.declaration.fields:
             state[field.name] = from_api(field, body.get(field.name), known.get(field.name))
         return state
+
+
+def rule_values(value: Any) -> Any:
+    """Terraform's values as the rules take them: unknown values (at any depth) as `rules.UNKNOWN`,
+    refined ones too (newer Terraform sends what it knows of an unknown, e.g. a string's prefix, as
+    another msgpack extension)."""
+    if value is Unknown or isinstance(value, msgpack.ExtType):
+        return rules.UNKNOWN
+    if isinstance(value, dict):
+        return {k: rule_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rule_values(v) for v in value]
+    return value
 
 
 def _planned_value(field: Field, proposed: Any, config: Any, prior: Any, *, creating: bool) -> Any:

@@ -23,6 +23,7 @@ from tf import types
 from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema
 from tf.types import Unknown
 
+from agyn.kit import rules
 from agyn.kit.resources import Field, Kind, Resource
 
 SCHEMA_VERSION = 0
@@ -121,13 +122,9 @@ def is_optional_computed(field: Field) -> bool:
 
 
 def description(field: Field) -> str:
-    notes = []
-    if field.kind == Kind.json:
-        notes.append("A JSON document (use `jsonencode`); compared by value, not by spelling.")
-    if field.kind == Kind.duration:
-        notes.append('A duration such as `"30s"`, `"5m"` or `"1h30m"`.')
-    if field.choices:
-        notes.append("One of " + ", ".join(f"`{c}`" for c in field.choices) + ".")
+    """The field's description with every rule it must meet (`agyn.kit.rules`, checked at plan) and how
+    Terraform treats it."""
+    notes = rules.field_rules(field) if field.is_input else []
     if field.has_default:
         notes.append(f"Default `{json.dumps(field.default)}`.")
     if field.immutable:
@@ -188,11 +185,21 @@ def data_source_schema(resource: Resource) -> Schema:
     lookup, optional = resource.data_source.lookup, resource.data_source.optional_lookup
     attributes = [Attribute("id", types.String(), description=ID_DESCRIPTION,
                             **(_lookup_flags("id", lookup, optional) or {"computed": True}))]
-    attributes += [attribute(f, read_only=True, **_lookup_flags(f.name, lookup, optional))
-                   for f in resource.fields if not f.sensitive]
+    attributes += [_lookup_attribute(resource, f, lookup, optional) for f in resource.fields if not f.sensitive]
     return Schema(version=SCHEMA_VERSION, attributes=attributes,
                   description=f"Looks up one {resource.name.replace('_', ' ')} by "
                               f"{lookup_phrase(resource)}. {resource.description}")
+
+
+def _lookup_attribute(resource: Resource, field: Field, lookup: tuple[str, ...],
+                      optional: tuple[str, ...]) -> Attribute:
+    """A data source's attribute: a lookup argument says what it matches; the others are read."""
+    flags = _lookup_flags(field.name, lookup, optional)
+    found = attribute(field, read_only=True, **flags)
+    if flags:
+        found.description = (f"The {field.name} of the {resource.name.replace('_', ' ')} to find (matched exactly): "
+                             f"{field.description}")
+    return found
 
 
 def _lookup_flags(name: str, lookup: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, bool]:

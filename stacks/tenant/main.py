@@ -257,7 +257,7 @@ class TenantStack(cdk.TerraformStack):
         for agent in tenant.agents:
             Agent(self, f"agent-{agent.name}", organization_id=org.id,
                   **agent.given("model", "env", "volumes", "mcp_servers", "skills", "hooks", "roles"),
-                  model=org.llm.model(agent.model), env=env(agent.env), volumes=volumes(agent.volumes),
+                  model=org.model_id(agent.model), env=env(agent.env), volumes=volumes(agent.volumes),
                   mcp_servers=[McpServer(**s.given("env", "volumes"), env=env(s.env), volumes=volumes(s.volumes))
                                for s in agent.mcp_servers],
                   skills=[Skill(**s.given()) for s in agent.skills],

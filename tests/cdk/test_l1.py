@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from agyn.kit import rules
 from agyn.kit.resources import Field, Kind, Registry, Resource, string
 from agyn.modules import load_registry
 from agyn_cdk import cdk, l1
 from agyn_cdk.base import AgynDataSource, AgynResource
 from agyn_provider.install import version
 from tests.cdk.support import CODEGEN, synthesized
+from tests.rule_cases import SOME_ID, valid_value
 from tests.terraform.plugin import TERRAFORM, terraform_env
 
 codegen = CODEGEN
@@ -51,8 +53,21 @@ def getters(cls: type) -> dict[str, str]:
             for name, member in vars(cls).items() if isinstance(member, property)}
 
 
-def sample(resource: Resource, field: Field) -> tuple[Any, Any]:
-    """(an argument for the field, what the Terraform JSON must hold for it)."""
+def in_combination(resource: Resource, name: str) -> bool:
+    """Whether a field takes part in a rule across fields (setting every argument breaks those)."""
+    groups = [*resource.exactly_one_of, *resource.required_together,
+              *((c.field, *c.require, *c.forbid) for c in resource.conditions)]
+    return any(name in group for group in groups)
+
+
+def sample(resource: Resource, field: Field, stack: Any = None) -> tuple[Any, Any]:
+    """(an argument for the field, what the Terraform JSON must hold for it): a value its rules take,
+    or, for a reference or a field of a rule across fields, a variable (a value not known at synth,
+    whose rules Terraform checks at plan)."""
+    if stack is not None and (field.kind == Kind.reference or (
+            in_combination(resource, field.name) and field.kind in (Kind.string, Kind.enum))):
+        variable = cdk.TerraformVariable(stack, field.name, type="string")
+        return variable.string_value, f"${{var.{field.name}}}"
     if field.kind == Kind.enum:
         return field.choices[-1], field.choices[-1]
     if field.kind == Kind.integer:
@@ -71,7 +86,8 @@ def sample(resource: Resource, field: Field) -> tuple[Any, Any]:
         struct = getattr(l1, f"Agyn{resource.title}{pascal(field.name)}")
         pairs = {sub.name: sample(resource, sub) for sub in field.fields}
         return struct(**{k: v[0] for k, v in pairs.items()}), {k: v[1] for k, v in pairs.items()}
-    return f"{field.name}-value", f"{field.name}-value"
+    value = f"{field.name}-value" if rules.value_problem(field, f"{field.name}-value") is None else valid_value(field)
+    return value, value
 
 
 def test_l1_module_is_fresh_against_the_registry() -> None:
@@ -105,7 +121,7 @@ def test_every_resource_synthesizes_every_argument_and_references_every_attribut
         stack: Any, resource: Resource) -> None:
     cls = resource_class(resource.terraform_type)
     assert issubclass(cls, AgynResource) and cls.__doc__.startswith(resource.description[:40])
-    pairs = {f.name: sample(resource, f) for f in resource.input_fields}
+    pairs = {f.name: sample(resource, f, stack) for f in resource.input_fields}
     element = cls(stack, "example", **{name: given for name, (given, _) in pairs.items()})
     for name in ["id", *(f.name for f in resource.fields)]:
         cdk.TerraformOutput(stack, f"out_{name}", value=getattr(element, name))
@@ -151,8 +167,8 @@ def test_provider_block_pins_the_provider_version(stack: Any) -> None:
 
 def test_json_arguments_take_an_encoded_string_or_a_reference_inside_a_dict(stack: Any) -> None:
     org = l1.AgynOrganization(stack, "org", name="acme")
-    l1.AgynAppInstallation(stack, "raw", app_id="app", organization_id=org.id, configuration='{"x": 1}')
-    l1.AgynAppInstallation(stack, "nested", app_id="app", organization_id=org.id,
+    l1.AgynAppInstallation(stack, "raw", app_id=SOME_ID, organization_id=org.id, configuration='{"x": 1}')
+    l1.AgynAppInstallation(stack, "nested", app_id=SOME_ID, organization_id=org.id,
                            configuration={"organization": org.id})
     installations = synthesized(stack)["resource"]["agyn_app_installation"]
     assert installations["raw"]["configuration"] == '{"x": 1}'
@@ -231,11 +247,12 @@ def test_structs_synthesize_blocks_terraform_accepts(schema_directory: Path, cli
     directory.mkdir()
     stack = cdk.TerraformStack(cdk.App(outdir=str(directory / "cdktf.out")), "blocks")
     l1.AgynProvider(stack, "agyn")
-    l1.AgynSecretProvider(stack, "vault", organization_id="org", name="vault", type="vault",
+    l1.AgynSecretProvider(stack, "vault", organization_id=SOME_ID, name="vault", type="vault",
                           vault=l1.AgynSecretProviderVault(address="https://vault.example", token="t"))
-    l1.AgynAgent(stack, "agent", organization_id="org", name="a", role="r", model="m", availability="internal",
+    l1.AgynAgent(stack, "agent", organization_id=SOME_ID, name="a", role="r", model=SOME_ID, availability="internal",
                  resources=l1.AgynAgentResources(limits_cpu="2"))
-    l1.AgynAgent(stack, "plain", organization_id="org", name="b", role="r", model="m", availability="internal")
+    l1.AgynAgent(stack, "plain", organization_id=SOME_ID, name="b", role="r", model=SOME_ID,
+                 availability="internal")
     (directory / "main.tf.json").write_text(cdk.Testing.synth(stack))
     shutil.copytree(schema_directory / ".terraform", directory / ".terraform")
     shutil.copy(schema_directory / ".terraform.lock.hcl", directory)

@@ -47,6 +47,8 @@ EXPECTED = {  # what a README's run must show, beyond exiting 0
                   "Destroy complete! Resources: 8 destroyed"],
     "examples/terraform-quickstart/README.md": ["Apply complete! Resources: 8 added", "No changes.",
                                                 "Destroy complete! Resources: 8 destroyed"],
+    "examples/terraform-modules/README.md": ["Apply complete! Resources: 20 added", "No changes.",
+                                             "Destroy complete! Resources: 20 destroyed"],
     "examples/cdk-quickstart/README.md": ["Apply complete! Resources: 20 added", "No changes.",
                                           "Destroy complete! Resources: 20 destroyed",
                                           "Wrote cdktf.out/stacks/quickstart/cdk.tf.json"],

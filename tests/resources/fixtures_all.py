@@ -106,7 +106,7 @@ SPECS: dict[str, Spec] = {spec.kind: spec for spec in (
          lambda u: {"command": u("serve --port ")}),
     Spec("skills", lambda u: {"agent_id": Parent("agents"), "name": u("skill-"), "body": "Answer briefly."},
          lambda u: {"body": u("Answer at length. ")}),
-    Spec("hooks", lambda u: {"agent_id": Parent("agents"), "event": u("message."), "function": "notify"},
+    Spec("hooks", lambda u: {"agent_id": Parent("agents"), "event": "message.received", "function": u("notify ")},
          lambda u: {"function": u("notify --again ")}),
     Spec("envs", lambda u: {"agent_id": Parent("agents"), "name": u("VAR_"), "value": u("env-value-")},
          lambda u: {"name": u("VAR_")}),

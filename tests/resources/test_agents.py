@@ -93,9 +93,11 @@ async def test_agent_input_is_checked(api: Api) -> None:
                                     json={k: v for k, v in base.items() if k != "availability"})
     assert_problem(missing, 400, "invalid_argument")
 
-    await org.agent(name="taken")
+    taken = await org.agent(name="taken")
     duplicate = await api.client.post(AGENTS, headers=org.owner.headers, json={**base, "name": "taken"})
-    assert "taken" in assert_problem(duplicate, 409, "already_exists")["detail"]
+    problem = assert_problem(duplicate, 409, "already_exists")
+    assert problem["detail"] == f'an agent with name "taken" already exists in this organization (id {taken["id"]})'
+    assert problem["existing_id"] == taken["id"] and [e["field"] for e in problem["errors"]] == ["name"]
     assert (await api.client.post(AGENTS, headers=other.owner.headers, json={
         **base, "organization_id": other.id, "model": other.model_id, "name": "taken"})).status_code == 201
 

@@ -37,7 +37,7 @@ SUB_RESOURCES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], dict[
      {"command": "mcp-files --stdio --ro", "image": "ghcr.io/x/mcp:1"}),
     (SKILLS, lambda a: {"agent_id": a["id"], "name": "triage", "body": "# Triage\nSort it."},
      {"body": "Sort it faster.", "description": "for bug reports"}),
-    (HOOKS, lambda a: {"agent_id": a["id"], "event": "message.created", "function": "notify"},
+    (HOOKS, lambda a: {"agent_id": a["id"], "event": "message.received", "function": "notify"},
      {"function": "notify --loud"}),
     (ENVS, lambda a: {"agent_id": a["id"], "name": "API_KEY", "value": "plain-value-1"},
      {"value": "plain-value-2"}),
@@ -115,7 +115,7 @@ async def test_names_are_checked_and_unique_per_owner(api: Api) -> None:
         (SKILLS, {"agent_id": agent["id"], "name": "t" * 65, "body": "b"}, "name"),
         (ENVS, {"agent_id": agent["id"], "name": "9LIVES", "value": "v"}, "name"),
         (ENVS, {"agent_id": agent["id"], "name": "A-B", "value": "v"}, "name"),
-        (HOOKS, {"agent_id": agent["id"], "event": "e"}, "function"),
+        (HOOKS, {"agent_id": agent["id"], "event": "run.start"}, "function"),
         (INIT_SCRIPTS, {"agent_id": agent["id"], "script": ""}, "script"),
     ):
         errors = (await refused(path, 400, "invalid_argument", body))["errors"]
@@ -126,7 +126,7 @@ async def test_exactly_one_target_and_one_source(api: Api) -> None:
     org = await make_org(api)
     agent = await org.agent()
     mcp = await post(api, org.owner, MCPS, {"agent_id": agent["id"], "name": "files", "command": "x"})
-    hook = await post(api, org.owner, HOOKS, {"agent_id": agent["id"], "event": "e", "function": "f"})
+    hook = await post(api, org.owner, HOOKS, {"agent_id": agent["id"], "event": "run.start", "function": "f"})
 
     async def refused(path: str, body: dict[str, Any]) -> None:
         response = await api.client.post(path, headers=org.owner.headers, json=body)
@@ -178,7 +178,7 @@ async def test_mcp_configuration_cascades_and_deleting_an_agent_removes_its_conf
     agent = await org.agent()
     volume = await post(api, org.owner, VOLUMES, {"organization_id": org.id, "name": "scratch", "mount_path": "/w"})
     mcp = await post(api, org.owner, MCPS, {"agent_id": agent["id"], "name": "files", "command": "x"})
-    hook = await post(api, org.owner, HOOKS, {"agent_id": agent["id"], "event": "e", "function": "f"})
+    hook = await post(api, org.owner, HOOKS, {"agent_id": agent["id"], "event": "run.start", "function": "f"})
 
     async def url_of_new(path: str, body: dict[str, Any]) -> str:
         return f"{path}/{(await post(api, org.owner, path, body))['id']}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,9 +69,19 @@ terraform {{
   }}
 }}
 
+# users created in the same configuration as the modules that reference them: for_each keys are names
+resource "agyn_user" "dana" {{
+  oidc_subject = "example|modules-dana"
+}}
+
+resource "agyn_user" "eli" {{
+  oidc_subject = "example|modules-eli"
+}}
+
 module "org" {{
   source       = "{modules}/organization"
   name         = "modules-test"
+  members      = {{ dana = {{ identity_id = agyn_user.dana.id }}, eli = {{ identity_id = agyn_user.eli.id, role = "owner" }} }}
   llm_provider = {{ endpoint = "https://llm.example/v1", auth_method = "x_api_key" }}
   llm_provider_token = "module-token-value"
   models       = {{ "fast" = "small-1", "smart" = "large-2" }}
@@ -82,6 +93,12 @@ resource "agyn_secret" "api" {{
   value           = "module-secret-value"
 }}
 
+resource "agyn_volume" "shared" {{
+  organization_id = module.org.organization_id
+  name            = "shared"
+  mount_path      = "/shared"
+}}
+
 module "agent" {{
   source          = "{modules}/agent"
   organization_id = module.org.organization_id
@@ -89,10 +106,20 @@ module "agent" {{
   nickname        = "reviewer"
   model_id        = module.org.model_ids["smart"]
   system_prompt   = "Review pull requests."
-  mcp_servers     = {{ files = {{ command = "files-mcp", env = {{ ROOT = "/workspace" }} }} }}
-  skills          = {{ review = {{ body = "Read the diff first.", description = "A pull request arrives" }} }}
+  runner_labels   = {{ zone = "eu" }}
+  capabilities    = ["docker"]
+  resources       = {{ limits_cpu = "2", requests_memory = "256Mi" }}
+  env             = {{ LOG_LEVEL = "module-plain-env-value" }}
   secret_envs     = {{ API_KEY = agyn_secret.api.id }}
-  init_scripts    = ["echo ready"]
+  mcp_servers     = {{ files = {{ command = "files-mcp", env = {{ ROOT = "/workspace" }},
+                                  secret_envs = {{ TOKEN = agyn_secret.api.id }},
+                                  init_scripts = {{ warm = "echo warm" }}, volume_ids = {{ shared = agyn_volume.shared.id }} }} }}
+  skills          = {{ review = {{ body = "Read the diff first.", description = "A pull request arrives" }} }}
+  hooks           = {{ started = {{ event = "workload.started", function = "notify", secret_envs = {{ TOKEN = agyn_secret.api.id }} }} }}
+  init_scripts    = {{ ready = "echo ready" }}
+  volumes         = {{ cache = {{ mount_path = "/cache", persistent = true, size = "1Gi" }} }}
+  volume_ids      = {{ shared = agyn_volume.shared.id }}
+  roles           = {{ dana = {{ identity_id = module.org.member_ids["dana"], role = "maintainer" }} }}
 }}
 
 output "agent_id" {{
@@ -114,17 +141,37 @@ def test_modules_compose(workspace_from: WorkspaceFrom, agyn_platform: Platform,
     if not terraform_build.at_least(*MODULES_TERRAFORM):
         pytest.skip("modules/ need Terraform >= 1.3 (test_modules_do_not_load_on_older_terraform)")
     workspace = workspace_from(main=MODULES_ROOT.format(modules=REPOSITORY / "modules"))
-    workspace.apply().check()
+    changes = workspace.planned_changes()  # plans although the users and the secret do not exist yet
+    assert all(change["actions"] == ["create"] for change in changes.values())
+    workspace.apply("tfplan").check()
     workspace.assert_idempotent()
     state = workspace.state()
     agent_id = state["module.agent.agyn_agent.this"]["id"]
     agent = agyn_platform.get("agents", agent_id).json()
     assert agent["model"] == state['module.org.agyn_model.this["smart"]']["id"]
     assert agent["configuration"] == {"system_prompt": "Review pull requests."}
-    skills = agyn_platform.api.get("/api/v1/skills", params={"agent_id": agent_id}).json()["items"]
-    assert [s["name"] for s in skills] == ["review"]
+    assert agent["runner_labels"] == {"zone": "eu"} and agent["capabilities"] == ["docker"]
+    assert agent["resources"]["limits_cpu"] == "2"
+
+    def listed(collection: str, **filters: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = agyn_platform.api.get(f"/api/v1/{collection}", params=filters).json()["items"]
+        return items
+
+    assert [s["name"] for s in listed("skills", agent_id=agent_id)] == ["review"]
+    assert sorted(e["name"] for e in listed("envs", agent_id=agent_id)) == ["API_KEY", "LOG_LEVEL"]
+    mcp_id = state['module.agent.agyn_mcp.this["files"]']["id"]
+    assert [e["name"] for e in listed("envs", mcp_id=mcp_id)] == ["TOKEN"]
+    hooks = listed("hooks", agent_id=agent_id)
+    assert [h["event"] for h in hooks] == ["workload.started"]
+    assert [e["name"] for e in listed("envs", hook_id=hooks[0]["id"])] == ["TOKEN"]
+    shared = state["agyn_volume.shared"]["id"]
+    assert sorted(a["agent_id"] or a["mcp_id"] for a in listed("volume-attachments", volume_id=shared)) == \
+        sorted([agent_id, mcp_id])
+    roles = agyn_platform.api.get("/api/v1/agent-roles", params={"agent_id": agent_id}).json()["items"]
+    assert {(r["identity_id"], r["role"]) for r in roles} >= {(state["agyn_user.dana"]["id"], "maintainer")}
     printed = "\n".join(workspace.log)
-    assert "module-token-value" not in printed and "module-secret-value" not in printed
+    for secret in ("module-token-value", "module-secret-value", "module-plain-env-value"):
+        assert secret not in printed
     workspace.destroy().check()
     assert agyn_platform.get("agents", agent_id).status_code == 404
 

@@ -97,13 +97,13 @@ resource "agyn_agent" "other" {
 """
 
 CASES = [
-    Case("agyn_organization", update={"name": '"acme-renamed"'}, invalid=("name", '""', "at least 1 character")),
+    Case("agyn_organization", update={"name": '"acme-renamed"'}, invalid=("name", '""', "name: must not be empty")),
     Case("agyn_user", update={"name": '"Alice Renamed"', "email": '"alice@example.org"'},
          replace={"oidc_subject": '"example|alice-2"'},
-         invalid=("username", '"Not Valid"', "username: String should match pattern")),
+         invalid=("username", '"Not Valid"', "username: use 1 to 32 characters")),
     Case("agyn_membership", update={"role": '"owner"'}, replace={"identity_id": "agyn_user.carol.id"},
          extra='\nresource "agyn_user" "carol" {\n  oidc_subject = "example|carol"\n}\n',
-         invalid=("role", '"boss"', "Input should be 'owner' or 'member'")),
+         invalid=("role", '"boss"', "role: must be owner or member (got \"boss\")")),
     Case("agyn_llm_provider", update={"endpoint": '"https://api2.openai.com/v1"', "token": '"sk-rotated-token"'},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
          secrets=("sk-example-secret-token", "sk-rotated-token"),
@@ -123,10 +123,10 @@ CASES = [
     Case("agyn_secret", update={"description": '"Pushes to GitHub"', "value": '"ghp_rotated-value"'},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
          secrets=("ghp_example-secret-value", "ghp_rotated-value", "hvs.example-vault-token"),
-         invalid=("name", '""', "at least 1 character")),
+         invalid=("name", '""', "name: must not be empty")),
     Case("agyn_runner", update={"labels": '{ zone = "us-east" }', "capabilities": '["docker"]'},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
-         invalid=("name", '""', "at least 1 character")),
+         invalid=("name", '""', "name: must not be empty")),
     Case("agyn_app", update={"name": '"Reminders v2"', "visibility": '"public"'}, replace={"slug": '"reminders-2"'},
          invalid=("slug", '"Not_Valid"', "use 1 to 63 characters from a-z, 0-9 and '-'")),
     Case("agyn_app_installation",
@@ -134,7 +134,7 @@ CASES = [
          replace={"app_id": "agyn_app.other.id"},
          extra='\nresource "agyn_app" "other" {\n  organization_id = agyn_organization.acme.id\n'
                '  slug            = "other-app"\n  name            = "Other"\n}\n',
-         invalid=("configuration", '"[1, 2]"', "configuration: Input should be a valid dictionary")),
+         invalid=("configuration", '"[1, 2]"', "configuration: must be a JSON object")),
     Case("agyn_agent", update={"role": '"senior reviewer"', "idle_timeout": '"10m"',
                                "configuration": 'jsonencode({ system_prompt = "Be brief." })',
                                "resources": block(requests_cpu='"500m"', limits_cpu='"2"')},
@@ -145,7 +145,7 @@ CASES = [
          extra='\nresource "agyn_user" "erin" {\n  oidc_subject = "example|erin"\n}\n'
                '\nresource "agyn_membership" "erin" {\n  organization_id = agyn_organization.acme.id\n'
                '  identity_id     = agyn_user.erin.id\n}\n',
-         invalid=("role", '"boss"', "Input should be 'owner', 'maintainer' or 'participant'")),
+         invalid=("role", '"boss"', "role: must be one of owner, maintainer, participant")),
     Case("agyn_mcp", update={"command": '"github-mcp-server stdio --read-only"', "env": "{}"},
          replace={"agent_id": "agyn_agent.other.id"}, extra=OTHER_AGENT,
          invalid=("name", '"Bad Name"', "use 1 to 63 characters from a-z, 0-9 and '_'")),
@@ -153,13 +153,13 @@ CASES = [
          replace={"agent_id": "agyn_agent.other.id"}, extra=OTHER_AGENT,
          invalid=("name", '"Bad Name"', "use 1 to 64 characters from a-z, 0-9 and '-'")),
     Case("agyn_hook", update={"function": '"notify-start --verbose"'}, replace={"agent_id": "agyn_agent.other.id"},
-         extra=OTHER_AGENT, invalid=("event", '""', "at least 1 character")),
+         extra=OTHER_AGENT, invalid=("event", '"on_banana"', "event: must be one of workload.started")),
     Case("agyn_env", update={"value": '"env-rotated-value"'}, replace={"agent_id": "agyn_agent.other.id"},
          extra=OTHER_AGENT, secrets=("env-example-secret-value", "env-rotated-value", "ghp_example-secret-value"),
          invalid=("name", '"1BAD"', "must be an environment variable name")),
     Case("agyn_init_script", update={"script": '"git clone --depth 1 https://github.com/agynio/example"'},
          replace={"agent_id": "agyn_agent.other.id"}, extra=OTHER_AGENT,
-         invalid=("script", '""', "at least 1 character")),
+         invalid=("script", '""', "script: must not be empty")),
     Case("agyn_volume", update={"size": '"20Gi"', "ttl": '"48h"'},
          replace={"organization_id": "agyn_organization.other.id"}, extra=ORG_OTHER,
          invalid=("mount_path", '"relative/path"', "must be an absolute path")),
@@ -228,15 +228,18 @@ def test_lifecycle(case: Case, terraform: WorkspaceFactory, agyn_platform: Platf
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.type)
-def test_invalid_value_fails_with_the_api_message_naming_the_attribute(
+def test_invalid_value_fails_naming_the_attribute_before_anything_is_created(
         case: Case, terraform: WorkspaceFactory) -> None:
+    """A value the registry's rules refuse fails at plan, so nothing is created; one only the API can
+    judge (an id that names nothing) fails at apply with the API's message."""
     attribute, value, message = case.invalid
     workspace = terraform(case.config({attribute: value}))
     result = workspace.apply()
     assert result.returncode == 1, result.output
     output = flat(result.output)
-    assert f"Cannot create {case.type}" in output
     assert message in output
     assert f"with {case.address}," in output
     assert (case.shown or f"{attribute} = {value}") in output  # Terraform shows the offending line
     assert f"{case.address}: Creation complete" not in output
+    if f"Cannot create {case.type}" not in output:  # refused at plan: nothing at all was created
+        assert "Creation complete" not in output and not workspace.has_state

@@ -43,7 +43,7 @@ def test_a_json_attribute_that_is_not_json_fails_at_plan(terraform: WorkspaceFac
     result = terraform(config).plan()
     assert result.returncode == 1
     output = flat(result.output)
-    assert "configuration is not valid JSON" in output and 'configuration = "{not json"' in output
+    assert "configuration: is not valid JSON" in output and 'configuration = "{not json"' in output
 
 
 def test_durations_keep_the_configured_spelling(terraform: WorkspaceFactory, agyn_platform: Platform) -> None:

@@ -3,6 +3,7 @@
 from agyn.identity.nicknames import NICKNAME, NICKNAME_MESSAGE
 from agyn.kit.resources import (
     REGISTRY,
+    Condition,
     DataSource,
     Field,
     Resource,
@@ -24,6 +25,9 @@ QUANTITY_MESSAGE = "must be a Kubernetes quantity, e.g. 500m, 2, 512Mi or 10Gi"
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 ENV_NAME_MESSAGE = "must be an environment variable name: letters, digits and '_', not starting with a digit"
 AGENT_ROLES = ("owner", "maintainer", "participant")
+HOOK_EVENTS = ("workload.started", "workload.stopping", "message.received", "message.sent", "llm.before",
+               "llm.after", "tool.before", "tool.after", "run.start", "run.end")
+"""What a hook can run on: the workload's life, and the agent runtime's steps."""
 AGENT_SCOPE = Scope("agent", "agents", "owner_agent_id", read_relation="can_read_config",
                     write_relation="can_edit_config", derived=True)
 """A part of an agent's configuration: read and written with the agent's configuration."""
@@ -61,13 +65,15 @@ AGENT = REGISTRY.register(Resource(
                "(users included).", max_length=32, pattern=NICKNAME, pattern_message=NICKNAME_MESSAGE),
         string("role", "What it does, e.g. assistant or reviewer; told to the agent at run time.", required=True,
                min_length=1, max_length=64),
-        reference("model", "models", "The model it uses (a model of its organization).", required=True),
+        reference("model", "models", "The id of the model it uses (an `agyn_model` of its organization, e.g. "
+                  "`agyn_model.gpt.id`), not the model's name.", required=True),
         string("image", "Container image the agent runs in.", max_length=1024),
         string("init_image", "Container image that prepares the workload before the agent starts.",
                max_length=1024),
         json_object("configuration", "Configuration for the agent runtime, e.g. {\"system_prompt\": \"...\"}.",
                     default={}),
-        duration("idle_timeout", "How long a workload may stay idle before it is stopped.", default="5m0s"),
+        duration("idle_timeout", "How long a workload may stay idle before it is stopped.", default="5m0s",
+                 positive=True),
         string_map("runner_labels", "Labels a runner must carry to run this agent.", default={}),
         string_list("capabilities", "What a runner must offer to run this agent, e.g. docker.", default=[]),
         enum("availability", "internal: every member of the organization may start conversations with it; "
@@ -75,7 +81,7 @@ AGENT = REGISTRY.register(Resource(
         compute_resources(),
     ),
     unique_together=(("organization_id", "name"),),
-    data_source=DataSource(lookup=("organization_id",), optional_lookup=("id", "name")),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 AGENT_ROLE = REGISTRY.register(Resource(
@@ -106,7 +112,8 @@ MCP = REGISTRY.register(Resource(
                pattern_message="use 1 to 63 characters from a-z, 0-9 and '_', starting with a letter"),
         string("image", "Container image the server runs in.", max_length=1024),
         string("command", "Command that starts the server.", required=True, min_length=1, max_length=4096),
-        string_map("env", "Plain environment variables of the server (use envs for secrets).", default={}),
+        string_map("env", "Plain environment variables of the server (use envs for secrets).", default={},
+                   key_pattern=ENV_NAME, key_pattern_message=ENV_NAME_MESSAGE),
         compute_resources(),
     ),
     unique_together=(("agent_id", "name"),),
@@ -135,7 +142,7 @@ HOOK = REGISTRY.register(Resource(
     description="A function run when something happens in the agent's workload.",
     fields=(
         owned_by("agent_id", "agents", "The agent it belongs to.", required=True),
-        string("event", "The event that runs it.", required=True, min_length=1, max_length=100),
+        enum("event", "The event that runs it.", HOOK_EVENTS, required=True, max_length=100),
         string("function", "What runs: the function (command) invoked with the event.", required=True,
                min_length=1, max_length=4096),
         string("image", "Container image it runs in.", max_length=1024),
@@ -182,7 +189,7 @@ VOLUME = REGISTRY.register(Resource(
                 "agents, MCP servers or hooks.",
     fields=(
         organization_id(),
-        string("name", "Unique in the organization (a DNS label).", required=True, max_length=63,
+        string("name", "Unique in the organization (a DNS label).", required=True, max_length=63, filterable=True,
                pattern=r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
                pattern_message="use 1 to 63 characters from a-z, 0-9 and '-', starting and ending with a letter "
                                "or digit"),
@@ -190,9 +197,12 @@ VOLUME = REGISTRY.register(Resource(
         quantity("size", "Capacity, e.g. 10Gi; required when persistent."),
         string("mount_path", "Absolute path it is mounted at.", required=True, max_length=4096,
                pattern=r"/[^\x00]*", pattern_message="must be an absolute path"),
-        duration("ttl", "How long a persistent disk survives after its last workload stopped; empty: forever."),
+        duration("ttl", "How long a persistent disk survives after its last workload stopped; empty: forever.",
+                 positive=True),
     ),
+    conditions=(Condition("persistent", (True,), require=("size",)),),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 VOLUME_ATTACHMENT = REGISTRY.register(Resource(

@@ -55,7 +55,6 @@ from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
 from agyn.kit.collections import CollectionService, resolve_reference
 from agyn.kit.db import lock_rows, utcnow
-from agyn.kit.durations import parse_duration
 from agyn.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from agyn.kit.pagination import KeyPageRequest, paginate_by_key
 from agyn.kit.platform import Platform
@@ -82,11 +81,6 @@ async def touch_agent(platform: Platform, session: AsyncSession, agent_id: uuid.
 def agent_rooms(agent_id: uuid.UUID, organization_id: uuid.UUID | None) -> tuple[str, ...]:
     """The notification rooms of an agent's events: its own, and its organization's."""
     return (f"agent:{agent_id}",) + ((f"organization:{organization_id}",) if organization_id else ())
-
-
-def _require_positive_duration(values: dict[str, Any], name: str) -> None:
-    if values.get(name) is not None and parse_duration(values[name]) <= 0:
-        raise InvalidArgument.field(name, "must be longer than zero")
 
 
 class AgentsService(TupleCollectionService):
@@ -123,9 +117,6 @@ class AgentsService(TupleCollectionService):
             if not allowed and record.id not in created:
                 body.update(dict.fromkeys(CONFIGURATION_FIELDS))
         return bodies
-
-    def validate_values(self, values: dict[str, Any]) -> None:
-        _require_positive_duration(values, "idle_timeout")
 
     async def before_create(self, session: AsyncSession, principal: Principal, record: Any,
                             values: dict[str, Any]) -> None:
@@ -190,12 +181,6 @@ class McpsService(AgentConfigurationService):
     model = Mcp
     schemas = McpSchemas
 
-    def validate_values(self, values: dict[str, Any]) -> None:
-        for name in values.get("env") or {}:
-            problem = ENV.field("name").validate_pattern(name)
-            if problem:
-                raise InvalidArgument.field("env", f"{name!r} {problem}")
-
 
 class SkillsService(AgentConfigurationService):
     resource = SKILL
@@ -227,11 +212,6 @@ class VolumesService(CollectionService):
     resource = VOLUME
     model = Volume
     schemas = VolumeSchemas
-
-    def validate_values(self, values: dict[str, Any]) -> None:
-        if values.get("persistent") and not values.get("size"):
-            raise InvalidArgument.field("size", "is required for a persistent volume")
-        _require_positive_duration(values, "ttl")
 
     async def after_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
         if action != "update":

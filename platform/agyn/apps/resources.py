@@ -3,6 +3,7 @@
 from agyn.identity.nicknames import NICKNAME, NICKNAME_MESSAGE
 from agyn.kit.resources import (
     REGISTRY,
+    DataSource,
     Resource,
     enum,
     json_object,
@@ -42,6 +43,7 @@ APP = REGISTRY.register(Resource(
                computed=True, sensitive=True, once=True),
     ),
     unique_together=(("slug",),),
+    data_source=DataSource(lookup=("slug",)),
 ))
 
 APP_INSTALLATION = REGISTRY.register(Resource(

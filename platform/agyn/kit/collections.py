@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Strict, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Strict, TypeAdapter, WithJsonSchema, create_model
 from pydantic import Field as PydanticField
+from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -30,9 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import mapped_column
 
+from agyn.kit import rules
 from agyn.kit.access import object_name
 from agyn.kit.db import RecordModel, utcnow
-from agyn.kit.durations import DurationError, normalise_duration
+from agyn.kit.durations import normalise_duration
 from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.ids import uuid7
@@ -59,7 +61,7 @@ def _column(resource: Resource, field: Field) -> Any:
         Kind.string: String(field.max_length) if field.max_length else Text,
         Kind.integer: Integer,
         Kind.boolean: Boolean,
-        Kind.enum: String(32),
+        Kind.enum: String(field.max_length or 32),
         Kind.json: JSON,
         Kind.duration: String(32),
         Kind.string_list: JSON,
@@ -93,51 +95,74 @@ def build_model(resource: Resource) -> Any:
 # --- schemas ---------------------------------------------------------------------------------------
 
 
-def _pattern_validator(field: Field) -> Callable[[str], str]:
-    def validate(value: str) -> str:
-        problem = field.validate_pattern(value)
-        if problem:
-            raise ValueError(problem)
+def _rule_validator(field: Field) -> Callable[[Any], Any]:
+    """The registry's rules for one value (`agyn.kit.rules`), reported in their own words."""
+
+    def validate(value: Any) -> Any:
+        problem = rules.value_problem(field, value)
+        if problem is not None:
+            raise PydanticCustomError("invalid_value", problem)
+        return normalise_duration(value) if field.kind == Kind.duration else value
+
+    return validate
+
+
+def _reference_validator(field: Field) -> Callable[[Any], Any]:
+    def validate(value: Any) -> Any:
+        problem = rules.value_problem(field, value) if isinstance(value, str) else None
+        if problem is not None:
+            raise PydanticCustomError("invalid_value", problem)
         return value
 
     return validate
 
 
-def _duration(value: str) -> str:
-    try:
-        return normalise_duration(value)
-    except DurationError as error:
-        raise ValueError(str(error)) from None
+def _with_rules(base: Any, field: Field, **schema: Any) -> Any:
+    """`base` checked by the registry's rules; `schema` states them in the OpenAPI document."""
+    documented = {k: v for k, v in schema.items() if v is not None}
+    return Annotated[base, AfterValidator(_rule_validator(field)), WithJsonSchema(
+        {**TypeAdapter(base).json_schema(), **documented})]
 
 
 def python_type(resource: Resource, field: Field, *, output: bool) -> Any:
     if field.kind == Kind.string:
-        constraints = StringConstraints(min_length=field.min_length, max_length=field.max_length)
         if output:
             return str
-        return Annotated[str, Strict(), constraints, AfterValidator(_pattern_validator(field))] \
-            if field.pattern else Annotated[str, Strict(), constraints]
+        return _with_rules(Annotated[str, Strict()], field, minLength=field.min_length, maxLength=field.max_length)
     if field.kind == Kind.integer:
         return Annotated[int, Strict()]
     if field.kind == Kind.boolean:
         return Annotated[bool, Strict()]
     if field.kind == Kind.enum:
-        return Literal[field.choices]
+        return Literal[field.choices] if output else _with_rules(Annotated[str, Strict()], field,
+                                                                 enum=list(field.choices))
     if field.kind == Kind.reference:
-        return uuid.UUID
+        return uuid.UUID if output else Annotated[uuid.UUID, BeforeValidator(_reference_validator(field))]
     if field.kind == Kind.json:
-        return dict[str, Any]
+        return dict[str, Any] if output else _with_rules(Any, field, type="object")
     if field.kind == Kind.duration:
-        return str if output else Annotated[str, Strict(), AfterValidator(_duration)]
+        return str if output else _with_rules(Annotated[str, Strict()], field)
     if field.kind == Kind.string_list:
-        if field.choices and not output:
-            return list[Literal[field.choices]]  # type: ignore[name-defined]  # choices known at run time
-        return list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]]
+        if output:
+            return list[str]
+        items = {"enum": list(field.choices)} if field.choices else {"minLength": 1, "maxLength": rules.MAX_ITEM_LENGTH}
+        return _with_rules(list[Annotated[str, Strict()]], field, items={"type": "string", **items})
     if field.kind == Kind.string_map:
-        return dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Annotated[str, Strict()]]
+        if output:
+            return dict[str, str]
+        return _with_rules(dict[str, Annotated[str, Strict()]], field)
     if field.kind == Kind.object:
         return _nested_model(resource, field, output=output)
     raise AssertionError(field.kind)
+
+
+def rule_check(resource: Resource, name: str) -> Any:
+    """The registry's rules of one field as pydantic metadata, for modules whose schemas are their own
+    (users, organizations): `Annotated[str, rule_check(USER, "email")]` says what every resource says."""
+    field = resource.field(name)
+    if field.kind == Kind.reference:
+        return BeforeValidator(_reference_validator(field))
+    return AfterValidator(_rule_validator(field))
 
 
 def _nested_model(resource: Resource, field: Field, *, output: bool) -> type[BaseModel]:
@@ -513,17 +538,12 @@ class CollectionService:
         return True
 
     def _validate_combinations(self, values: dict[str, Any]) -> None:
-        for group in self.resource.exactly_one_of:
-            given = [name for name in group if values.get(name) is not None]
-            if len(given) != 1:
-                names = ", ".join(group)
-                problem = "set exactly one of " + names + (f" (got {', '.join(given)})" if given else "")
-                raise InvalidArgument(problem, errors=[{"field": name, "message": problem} for name in group])
-        for group in self.resource.required_together:
-            given = [name for name in group if values.get(name) is not None]
-            if given and len(given) != len(group):
-                problem = f"{', '.join(group)} go together: set all of them or none"
-                raise InvalidArgument(problem, errors=[{"field": name, "message": problem} for name in group])
+        """The registry's rules across fields (`agyn.kit.rules`): one error per broken rule."""
+        found = rules.combination_problems(self.resource, values)
+        if found:
+            raise InvalidArgument("; ".join(rules.describe(p) for p in found),
+                                  errors=[{"field": ".".join(path), "message": message}
+                                          for path, message in found if path])
 
     async def _check_references(self, session: AsyncSession, principal: Principal, values: dict[str, Any]) -> None:
         """Every referenced object exists and is visible to the caller, and all of them (and the
@@ -582,9 +602,13 @@ class CollectionService:
             statement = select(self.model.id).where(*(getattr(self.model, n) == values.get(n) for n in names))
             if exclude is not None:
                 statement = statement.where(self.model.id != exclude)
-            if await session.scalar(statement.limit(1)) is not None:
+            existing = await session.scalar(statement.limit(1))
+            if existing is not None:
                 label, value = names[-1], values.get(names[-1])
                 scope = next((name for name in names[:-1] if values.get(name) is not None), None)
-                where = f" in this {scope.removesuffix('_id')}" if scope else ""
-                shown = repr(value) if isinstance(value, str) else value
-                raise AlreadyExists(f"a {self.resource.name} with {label} {shown} already exists{where}")
+                where = f" in this {scope.removesuffix('_id').replace('_', ' ')}" if scope else ""
+                what = self.resource.name.replace("_", " ")
+                article = "an" if what[0] in "aeiou" else "a"
+                message = f"{article} {what} with {label} {rules.shown(value)} already exists{where} (id {existing})"
+                raise AlreadyExists(message, errors=[{"field": label, "message": message}],
+                                    extensions={"existing_id": str(existing)})

@@ -34,14 +34,17 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.headers = headers
+        self.extensions = extensions or {}
+        """RFC 9457 extension members (e.g. `existing_id` of an object a create collides with)."""
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        return problem(self.status, self.code, self.title, self.detail, self.errors, instance)
+        return {**problem(self.status, self.code, self.title, self.detail, self.errors, instance), **self.extensions}
 
 
 class InvalidArgument(ProblemError):
@@ -128,6 +131,24 @@ def _field_path(loc: tuple[Any, ...], kind: str = "") -> str:
     return ".".join(parts)
 
 
+PLAIN_MESSAGES = {
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be a list",
+    "uuid_type": "must be a UUID",
+    "uuid_parsing": "must be a UUID",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+}
+"""Pydantic's wording ("Input should be a valid dictionary") said plainly, as the other rules are."""
+
+
 def _validation_message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
@@ -140,7 +161,12 @@ def _validation_message(error: dict[str, Any]) -> str:
         return "required"
     if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_MESSAGES:
         return PATTERN_MESSAGES[error["ctx"]["pattern"]]
-    return str(error.get("msg", "invalid value"))
+    if kind in PLAIN_MESSAGES:
+        return PLAIN_MESSAGES[kind]
+    if kind == "literal_error":
+        return f"must be one of {error.get('ctx', {}).get('expected', 'the allowed values')}"
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:

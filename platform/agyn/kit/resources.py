@@ -27,6 +27,10 @@ class Kind(StrEnum):
     object = "object"
 
 
+URL = r"https?://[^\s/$.?#][^\s]*"
+URL_MESSAGE = "must be an http(s) URL such as https://example.com"
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "MISSING"
@@ -46,6 +50,9 @@ class Field:
     - `once`: a computed sensitive value returned only in the create response (service tokens).
     - `derived`: optional input the server fills in when omitted (Terraform: optional + computed).
     - `choices`: the allowed values of an enum, or of each item of a string_list.
+    - `positive`: a duration must be longer than zero.
+    - `key_pattern`: what each key of a string_map must match (`key_pattern_message` says it plainly).
+    Every rule is checked by `agyn.kit.rules`, in the API, the Terraform provider and the CDK alike.
     - references: `on_delete` says what deleting the target does to this object (`restrict`: refused
       while this object exists; `cascade`: this object goes too); `same_organization` requires the
       target to live in this object's organization.
@@ -67,6 +74,9 @@ class Field:
     pattern: str | None = None
     pattern_message: str | None = None
     choices: tuple[str, ...] = ()
+    positive: bool = False
+    key_pattern: str | None = None
+    key_pattern_message: str | None = None
     references: str | None = None
     on_delete: Literal["restrict", "cascade"] = "restrict"
     same_organization: bool = True
@@ -115,6 +125,11 @@ def json_object(name: str, description: str, **options: Any) -> Field:
     return Field(name, Kind.json, description, **options)
 
 
+def url(name: str, description: str, **options: Any) -> Field:
+    """An http(s) URL."""
+    return Field(name, Kind.string, description, pattern=URL, pattern_message=URL_MESSAGE, **options)
+
+
 def duration(name: str, description: str, **options: Any) -> Field:
     return Field(name, Kind.duration, description, **options)
 
@@ -159,6 +174,17 @@ ORGANIZATION_SCOPE = Scope("organization", "organizations", "organization_id", r
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A rule that depends on another field's value: when `field` is one of `values`, the fields of
+    `require` must be set and those of `forbid` must not be."""
+
+    field: str
+    values: tuple[Any, ...]
+    require: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DataSource:
     """A Terraform data source reading one object of the resource by these lookup fields."""
 
@@ -176,6 +202,7 @@ class Resource:
     fields: tuple[Field, ...]
     exactly_one_of: tuple[tuple[str, ...], ...] = ()
     required_together: tuple[tuple[str, ...], ...] = ()
+    conditions: tuple[Condition, ...] = ()
     unique_together: tuple[tuple[str, ...], ...] = ()
     import_id: tuple[str, ...] = ("id",)
     data_source: DataSource | None = None

@@ -2,6 +2,7 @@
 
 from agyn.kit.resources import (
     REGISTRY,
+    Condition,
     DataSource,
     Resource,
     enum,
@@ -9,6 +10,7 @@ from agyn.kit.resources import (
     reference,
     string,
     string_map,
+    url,
 )
 
 LLM_PROVIDER = REGISTRY.register(Resource(
@@ -17,10 +19,9 @@ LLM_PROVIDER = REGISTRY.register(Resource(
     description="An upstream LLM provider: endpoint, protocol and credentials (encrypted at rest, write-only).",
     fields=(
         organization_id(),
-        string("name", "A name for people; unique in the organization when set.", max_length=100),
-        string("endpoint", "Base URL of the provider's API, e.g. https://api.openai.com/v1.", required=True,
-               max_length=2048, pattern=r"https?://[^\s/$.?#][^\s]*",
-               pattern_message="must be an http(s) URL"),
+        string("name", "A name for people; unique in the organization when set.", max_length=100, filterable=True),
+        url("endpoint", "Base URL of the provider's API, e.g. https://api.openai.com/v1.", required=True,
+            max_length=2048),
         enum("protocol", "Wire protocol the provider speaks.", ("responses", "anthropic_messages"),
              default="responses"),
         enum("auth_method", "How requests authenticate: a bearer token, an x-api-key header, or custom headers.",
@@ -29,7 +30,10 @@ LLM_PROVIDER = REGISTRY.register(Resource(
                max_length=4096),
         string_map("headers", "Headers sent with every request (custom_headers).", sensitive=True),
     ),
+    conditions=(Condition("auth_method", ("bearer", "x_api_key"), require=("token",), forbid=("headers",)),
+                Condition("auth_method", ("custom_headers",), require=("headers",), forbid=("token",))),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 MODEL = REGISTRY.register(Resource(

@@ -5,14 +5,16 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
+from agyn.kit.collections import rule_check
 from agyn.kit.http import ResourceRead, Schema
 from agyn.kit.text import TRIMMED_PATTERN
-from agyn.organizations.resources import ORGANIZATION
+from agyn.organizations.resources import MEMBERSHIP, ORGANIZATION
 
-_NAME = ORGANIZATION.field("name")
-OrgName = Annotated[str, StringConstraints(min_length=_NAME.min_length, max_length=_NAME.max_length,
-                                           pattern=TRIMMED_PATTERN)]
+# input types checked by the registry's rules (agyn.kit.rules), as every other resource's; surrounding
+# whitespace is refused, not stripped
+OrgName = Annotated[str, rule_check(ORGANIZATION, "name"), StringConstraints(pattern=TRIMMED_PATTERN)]
 MembershipRole = Literal["owner", "member"]
+MembershipRoleInput = Annotated[str, rule_check(MEMBERSHIP, "role")]
 MembershipStatus = Literal["pending", "active"]
 
 
@@ -29,13 +31,13 @@ class OrganizationRead(ResourceRead):
 
 
 class MembershipCreate(Schema):
-    organization_id: uuid.UUID
-    identity_id: uuid.UUID
-    role: MembershipRole = "member"
+    organization_id: Annotated[uuid.UUID, rule_check(MEMBERSHIP, "organization_id")]
+    identity_id: Annotated[uuid.UUID, rule_check(MEMBERSHIP, "identity_id")]
+    role: MembershipRoleInput = "member"
 
 
 class MembershipUpdate(Schema):
-    role: MembershipRole
+    role: MembershipRoleInput
 
 
 class MembershipRead(ResourceRead):

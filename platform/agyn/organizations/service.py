@@ -112,8 +112,11 @@ class OrganizationsService:
         await session.flush()
 
     async def _ensure_name_free(self, session: AsyncSession, name: str) -> None:
-        if await session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
-            raise AlreadyExists(f"an organization named {name!r} already exists")
+        existing = await session.scalar(select(Organization.id).where(Organization.name == name))
+        if existing is not None:
+            message = f"an organization named {name!r} already exists (id {existing})"
+            raise AlreadyExists(message, errors=[{"field": "name", "message": message}],
+                                extensions={"existing_id": str(existing)})
 
     # --- memberships -------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from agyn.kit.resources import (
     REGISTRY,
+    DataSource,
     Resource,
     enum,
     nested,
     organization_id,
     reference,
     string,
+    url,
 )
 
 REFERENCE_PATTERN = r"[^/]+/.+/[^/]+"
@@ -19,17 +21,17 @@ SECRET_PROVIDER = REGISTRY.register(Resource(
     fields=(
         organization_id(),
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
-               max_length=100),
+               max_length=100, filterable=True),
         string("description", "What it is for.", max_length=1000),
         enum("type", "The kind of store.", ("vault",), required=True, immutable=True),
         nested("vault", "How to reach Vault: its address and a token allowed to read the secrets.", (
-            string("address", "Vault's base URL, e.g. https://vault.example:8200.", required=True, max_length=2048,
-                   pattern=r"https?://[^\s/$.?#][^\s]*", pattern_message="must be an http(s) URL"),
+            url("address", "Vault's base URL, e.g. https://vault.example:8200.", required=True, max_length=2048),
             string("token", "A Vault token that can read the secrets.", required=True, sensitive=True,
                    min_length=1, max_length=4096),
         ), required=True),
     ),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))
 
 SECRET = REGISTRY.register(Resource(
@@ -39,7 +41,7 @@ SECRET = REGISTRY.register(Resource(
     fields=(
         organization_id(),
         string("name", "A name for people; unique in the organization.", required=True, min_length=1,
-               max_length=100),
+               max_length=100, filterable=True),
         string("description", "What it is for.", max_length=1000),
         string("value", "The value, stored encrypted (AES-256-GCM).", sensitive=True, min_length=1,
                max_length=65536),
@@ -51,4 +53,5 @@ SECRET = REGISTRY.register(Resource(
     exactly_one_of=(("value", "provider_id"),),
     required_together=(("provider_id", "reference"),),
     unique_together=(("organization_id", "name"),),
+    data_source=DataSource(lookup=("organization_id", "name")),
 ))

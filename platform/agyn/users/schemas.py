@@ -4,29 +4,31 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, Strict, StringConstraints
 
-from agyn.identity.nicknames import NICKNAME_PATTERN
+from agyn.kit.collections import rule_check
 from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.principal import IdentityType
 from agyn.kit.text import TRIMMED_PATTERN
-from agyn.users.resources import EMAIL, USER
+from agyn.users.resources import USER
 
-Username = Annotated[str, StringConstraints(pattern=NICKNAME_PATTERN.pattern)]
-Name = Annotated[str, StringConstraints(max_length=USER.field("name").max_length)]
-Email = Annotated[str, StringConstraints(max_length=USER.field("email").max_length, pattern=EMAIL)]
-PhotoUrl = Annotated[str, StringConstraints(max_length=USER.field("photo_url").max_length)]
+# input types checked by the registry's rules (agyn.kit.rules), as every other resource's
+Username = Annotated[str, Strict(), rule_check(USER, "username")]
+Name = Annotated[str, Strict(), rule_check(USER, "name")]
+Email = Annotated[str, Strict(), rule_check(USER, "email")]
+PhotoUrl = Annotated[str, Strict(), rule_check(USER, "photo_url")]
+OidcSubject = Annotated[str, Strict(), rule_check(USER, "oidc_subject")]
+ClusterRoleInput = Annotated[str, Strict(), rule_check(USER, "cluster_role")]
 ClusterRole = Literal["admin", "none"]
 
 
 class UserCreate(Schema):
-    oidc_subject: Annotated[str, StringConstraints(min_length=USER.field("oidc_subject").min_length,
-                                                   max_length=USER.field("oidc_subject").max_length)]
+    oidc_subject: OidcSubject
     username: Username | None = None
     name: Name | None = None
     email: Email | None = None
     photo_url: PhotoUrl | None = None
-    cluster_role: ClusterRole = "none"
+    cluster_role: ClusterRoleInput = "none"
 
 
 class UserUpdate(Schema):
@@ -34,7 +36,7 @@ class UserUpdate(Schema):
     name: Name | None = None
     email: Email | None = None
     photo_url: PhotoUrl | None = None
-    cluster_role: ClusterRole | None = None
+    cluster_role: ClusterRoleInput | None = None
 
 
 class UserRead(ResourceRead):

@@ -78,8 +78,11 @@ class UsersService:
         """Create a user (cluster admin); returns the user and whether it is a cluster admin."""
         if principal is not None:
             await self.require_admin(principal)
-        if await self.get_by_subject(session, data.oidc_subject) is not None:
-            raise AlreadyExists(f"a user with oidc_subject {data.oidc_subject!r} already exists")
+        existing = await self.get_by_subject(session, data.oidc_subject)
+        if existing is not None:
+            message = f"a user with oidc_subject {data.oidc_subject!r} already exists (id {existing.id})"
+            raise AlreadyExists(message, errors=[{"field": "oidc_subject", "message": message}],
+                                extensions={"existing_id": str(existing.id)})
         if data.username is not None:
             await self._ensure_username_free(session, data.username)
             username = data.username

@@ -2,7 +2,7 @@ data "agyn_organization" "acme" {
   name = "acme"
 }
 
-# By name or id, in an organization.
+# By name, in an organization.
 data "agyn_agent" "example" {
   organization_id = data.agyn_organization.acme.id
   name            = "reviewer"
