@@ -85,7 +85,7 @@ async def test_the_command_reports_then_repairs(api: Api, database_url: str, tmp
     assert line.startswith("error: found ")
     code, out, err = await asyncio.to_thread(run, "--repair")
     assert code == 0, (out, err)
-    assert "Removed 3 orphan tuples." in out  # org, owner, internal_access
+    assert "Removed 4 orphan tuples." in out  # org, owner, internal_access, itself
     assert not [key for key in await stored(api) if key.object == f"agent:{agent['id']}"]
     code, out, err = await asyncio.to_thread(run)
     assert code == 0 and "No orphan tuples" in out, (out, err)
