@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.agents.models import Agent
@@ -38,7 +38,7 @@ from agyn.orchestrator.reconciler import (
 )
 from agyn.orchestrator.spec import ConfigInvalid, attached_volumes, build_spec
 from agyn.runners import repository
-from agyn.runners.models import Runner, Workload
+from agyn.runners.models import ACTIVE, Runner, Workload
 from agyn.runners.runtime import Observed, StartFailed
 from agyn.runners.workloads import WorkloadsService, publish_workload
 from agyn.settings import Settings
@@ -84,9 +84,11 @@ class Orchestrator:
 
     # --- one pass -------------------------------------------------------------------------------
 
-    async def reconcile_once(self) -> Report:
+    async def reconcile_once(self, thread_ids: set[uuid.UUID] | None = None) -> Report:
+        """One pass over every pair, or over these threads' pairs only (a message's hint: the start it
+        calls for does not wait for a pass over the whole world)."""
         began = time.perf_counter()
-        world, rows, agents = await self.gather()
+        world, rows, agents = await self.gather(thread_ids)
         decisions = decide(world)
         report = Report()
         for decision in decisions:
@@ -97,11 +99,12 @@ class Orchestrator:
         report.seconds = time.perf_counter() - began
         return report
 
-    async def gather(self) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]]:
+    async def gather(self, thread_ids: set[uuid.UUID] | None = None
+                     ) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]]:
         now = self.platform.clock.now()
         async with self.platform.database.transaction() as session:
-            desired = await threads_repository.pairs_with_unacked(session)
-            active = await repository.active_workloads(session)
+            desired = await threads_repository.pairs_with_unacked(session, thread_ids)
+            active = await repository.active_workloads(session, thread_ids)
             pairs = set(desired)
             history_rows = await repository.history_of(session, pairs - {Pair(w.thread_id, w.agent_id)
                                                                          for w in active})
@@ -122,7 +125,7 @@ class Orchestrator:
                 workload.runner_id not in presence or presence[workload.runner_id].last_seen_at <= window)
             if runtime is not None and not silent:  # an offline runner's last report is stale
                 observed[workload.id] = await runtime.inspect(workload.id)
-        load = Counter(w.runner_id for w in active)
+        load = Counter(w.runner_id for w in active) if thread_ids is None else await self._load()
         world = World(
             now=now, desired=desired,
             active=[WorkloadView(w.id, w.thread_id, w.agent_id, w.runner_id, w.status, w.agent_state, w.created_at,
@@ -139,6 +142,13 @@ class Orchestrator:
             history={pair: _history(rows) for pair, rows in history_rows.items()},
             open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after)
         return world, {w.id: w for w in active}, agents
+
+    async def _load(self) -> Counter[uuid.UUID]:
+        """Active workloads per runner (a hinted pass sees only its threads' own)."""
+        async with self.platform.database.transaction() as session:
+            rows = await session.execute(select(Workload.runner_id, func.count()).where(Workload.status.in_(ACTIVE))
+                                         .group_by(Workload.runner_id))
+            return Counter({row[0]: int(row[1]) for row in rows})
 
     # --- applying decisions -------------------------------------------------------------------
 
