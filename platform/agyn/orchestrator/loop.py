@@ -80,8 +80,9 @@ class OrchestratorLoop:
             if not await self._sleep(timeout):
                 self._full = True  # the tick: every pair
             if not await self.lease.still_held():
-                log.warning("this process lost the orchestration lease")
+                log.warning("this process lost the orchestration lease; its local workloads stop")
                 self.leading.clear()
+                await self.orchestrator.stop_local_workloads()
 
     async def _pass(self, thread_ids: set[uuid.UUID] | None = None) -> Report | None:
         try:

@@ -336,16 +336,23 @@ class Orchestrator:
     async def stop_local_workloads(self) -> None:
         """This process is stopping (or no longer leads): its local workloads stop with it, recorded as
         stopped so the next leader starts what still has work at once."""
-        if self.local_runner_id is None:
+        runtime = self.workloads.runtimes.get(self.local_runner_id) if self.local_runner_id else None
+        if runtime is None or not await runtime.list():
             return
-        async with self.platform.database.transaction() as session:
-            local = [w for w in await repository.active_workloads(session) if w.runner_id == self.local_runner_id]
-            agents = {a.id: a for a in (await session.scalars(
-                select(Agent).where(Agent.id.in_({w.agent_id for w in local})))).all()} if local else {}
-        runtime = self.workloads.runtimes.get(self.local_runner_id)
-        for workload in local:
-            if runtime is not None and workload.id in await runtime.list():
-                await self.stop(workload, "the platform is stopping", agents)
+        try:
+            async with self.platform.database.transaction() as session:
+                local = [w for w in await repository.active_workloads(session)
+                         if w.runner_id == self.local_runner_id]
+                agents = {a.id: a for a in (await session.scalars(
+                    select(Agent).where(Agent.id.in_({w.agent_id for w in local})))).all()} if local else {}
+            for workload in local:
+                if workload.id in await runtime.list():
+                    await self.stop(workload, "the platform is stopping", agents)
+        except Exception:
+            log.exception("cannot record the local workloads' stop; their processes stop all the same")
+        finally:
+            for workload_id in await runtime.list():  # whatever the database could not be told about
+                await runtime.stop(workload_id)
 
 
 def _history(rows: list[Workload]) -> History:
