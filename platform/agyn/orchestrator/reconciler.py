@@ -138,6 +138,13 @@ Decision = Observe | Start | Stop | Degrade | Wait
 
 
 def _observe(workload: WorkloadView, observed: Observed | None, world: World) -> Observe | None:
+    if workload.status == "stopping":  # whatever ends it now, it was being stopped
+        if observed is not None and observed.status in ("exited", "lost", "reaped"):
+            return Observe(workload.id, "stopped", "its processes ended while it was being stopped",
+                           containers=observed.containers)
+        if observed is None and workload.updated_at + world.lost_after <= world.now:
+            return Observe(workload.id, "stopped", "its runner has been silent since it was asked to stop it")
+        return None
     if observed is None:
         if workload.status in ("starting", "running") and workload.updated_at + world.lost_after <= world.now:
             return Observe(workload.id, "failed", "its runner has not reported it for "
