@@ -13,6 +13,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from agyn.kit.db import discard_after_commit
+from agyn.kit.principal import IdentityType, Principal
+from agyn.threads.models import Thread
+from agyn.threads.schemas import MessageCreate
+from agyn.threads.service import ThreadsService
 from agyn.users.models import WorkloadToken
 from tests.orchestrator.support import Live, alive, eventually, live_platform
 from tests.support.clock import FakeClock
@@ -138,3 +143,20 @@ async def _status(live: Live, thread_id: str, status: str) -> dict[str, Any] | N
 async def _at_least(found: Any, count: int) -> list[str] | None:
     items: list[str] = await found
     return items if len(items) >= count else None
+
+
+async def test_the_tick_alone_converges(database_url: str, tmp_path: Path) -> None:
+    """A message whose `message.created` never went out (events are hints) is still answered."""
+    async with live_platform(database_url, tmp_path / "data") as live:
+        team = await make_team(live.api)
+        agent = await team.org.agent(nickname="helper")
+        thread = await team.thread(team.bob, "@helper")
+        threads = live.platform.get(ThreadsService)
+        async with live.platform.database.transaction() as session:
+            found = await session.get(Thread, uuid.UUID(thread["id"]))
+            assert found is not None
+            await threads.send(session, Principal(uuid.UUID(team.bob.id), IdentityType.user), found,
+                               MessageCreate(body="silent"))
+            discard_after_commit(session)  # no event: only the periodic pass can find it
+        [reply] = await eventually(lambda: replies(team, thread["id"], agent["id"]), what="the reply")
+        assert "silent" in reply
