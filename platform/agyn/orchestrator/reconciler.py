@@ -101,6 +101,8 @@ class Observe:
     reason: str
     failure_reason: str | None = None
     containers: tuple[ContainerState, ...] = ()
+    containers_only: bool = False
+    """Only the containers changed: the status stays whatever it is by then (a touch may have moved it)."""
     kind: Literal["observe"] = "observe"
 
 
@@ -173,7 +175,7 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
     if containers and workload.status in ("starting", "running") and \
             [c.to_json() for c in containers] != list(workload.containers):
         return Observe(workload.id, workload.status, "its containers changed",  # type: ignore[arg-type]
-                       containers=containers)
+                       containers=containers, containers_only=True)
     return None
 
 

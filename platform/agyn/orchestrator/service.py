@@ -177,9 +177,11 @@ class Orchestrator:
             row = await session.get(Workload, workload.id)
             if row is None or row.status not in ("starting", "running", "stopping"):
                 return
-            row.status, row.updated_at = decision.status, now
             if decision.containers:
                 row.containers = [c.to_json() for c in decision.containers]
+            if decision.containers_only or (row.status == "stopping" and decision.status == "running"):
+                return  # what the pass saw is older than what happened since (a touch, a stop)
+            row.status, row.updated_at = decision.status, now
             if decision.status == "running":
                 row.started_at = row.started_at or now
             elif decision.status != "starting":
