@@ -34,21 +34,27 @@ class Quickstart(TerraformStack):
         self.add_override("terraform.required_version", ">= 1.0")  # what the agyn provider works on
         AgynProvider(self, "agyn")  # the platform and token come from AGYN_API_URL and AGYN_API_TOKEN
         llm_api_key = TerraformVariable(self, "llm_api_key", type="string", sensitive=True,
-                                        description="The LLM provider's API key (TF_VAR_llm_api_key).")
+                                        description="The LLM provider's API key (TF_VAR_llm_api_key; the test "
+                                                    "LLM ignores it).")
+        platform_url = TerraformVariable(self, "platform_url", type="string", default="http://127.0.0.1:8080",
+                                         description="The platform's URL, whose built-in test LLM is the LLM "
+                                                     "provider (TF_VAR_platform_url).")
         github_token = TerraformVariable(self, "github_token", type="string", sensitive=True,
                                          description="A GitHub token for the agent (TF_VAR_github_token).")
 
         dana = AgynUser(self, "dana", oidc_subject="example|dana", username="dana", name="Dana Example")
         org = Organization(self, "acme", name="acme", members=[Member(dana.id, key="dana")],
-                           llm=LlmCatalogProps(endpoint="https://api.openai.com/v1", token=llm_api_key.string_value,
-                                               models={"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini"}))
+                           # the platform's scripted test LLM: offline; its model names are its scripted tests
+                           llm=LlmCatalogProps(endpoint=f"{platform_url.string_value}/testllm/agn/v1",
+                                               token=llm_api_key.string_value,
+                                               models={"scripted": "simple-hello", "tools": "simple-tool-call"}))
         github = AgynSecret(self, "github-token", organization_id=org.id, name="github-token",
                             value=github_token.string_value)
 
         assistant = Agent(
             self, "assistant",
             organization_id=org.id, name="assistant", nickname="assistant", role="engineering assistant",
-            model=org.llm.model("gpt-4o"),
+            model=org.llm.model("scripted"),
             configuration={"system_prompt": "You help the team with code reviews and small fixes."},
             env={"GITHUB_TOKEN": FromSecret(github.id), "LOG_LEVEL": "info"},
             init_scripts=["git config --global user.name assistant"],

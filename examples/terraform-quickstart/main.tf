@@ -1,6 +1,7 @@
 # An organization with an LLM provider and a model, a secret, and an agent with an MCP server, a
 # skill and an environment variable taken from the secret. The provider reads AGYN_API_URL and
-# AGYN_API_TOKEN from the environment.
+# AGYN_API_TOKEN from the environment. The LLM provider is the platform's built-in scripted test LLM,
+# so the example works offline; point `endpoint` at a real provider (and its key) to use one.
 
 terraform {
   required_version = ">= 1.0" # the agyn provider works on Terraform 1.0 and later
@@ -14,8 +15,14 @@ terraform {
 
 provider "agyn" {}
 
+variable "platform_url" {
+  description = "The platform's URL; its test LLM is served at <url>/testllm/<suite>/v1."
+  type        = string
+  default     = "http://127.0.0.1:8080"
+}
+
 variable "llm_api_key" {
-  description = "API key of the LLM provider."
+  description = "API key of the LLM provider (the test LLM ignores it)."
   type        = string
   sensitive   = true
   default     = "sk-quickstart-placeholder"
@@ -32,19 +39,20 @@ resource "agyn_organization" "acme" {
   name = "acme-quickstart"
 }
 
-resource "agyn_llm_provider" "openai" {
+resource "agyn_llm_provider" "test_llm" {
   organization_id = agyn_organization.acme.id
-  name            = "openai"
-  endpoint        = "https://api.openai.com/v1"
+  name            = "test-llm"
+  endpoint        = "${var.platform_url}/testllm/agn/v1"
   auth_method     = "bearer"
   token           = var.llm_api_key
 }
 
-resource "agyn_model" "gpt" {
+# the test LLM's model names are its scripted tests
+resource "agyn_model" "scripted" {
   organization_id = agyn_organization.acme.id
-  name            = "gpt-4o"
-  llm_provider_id = agyn_llm_provider.openai.id
-  remote_name     = "gpt-4o-2024-08-06"
+  name            = "scripted"
+  llm_provider_id = agyn_llm_provider.test_llm.id
+  remote_name     = "simple-hello"
 }
 
 resource "agyn_secret" "github" {
@@ -58,7 +66,7 @@ resource "agyn_agent" "helper" {
   name            = "helper"
   nickname        = "helper"
   role            = "assistant"
-  model           = agyn_model.gpt.id
+  model           = agyn_model.scripted.id
   availability    = "internal"
   idle_timeout    = "5m"
   configuration = jsonencode({

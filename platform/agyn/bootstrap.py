@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from agyn.kit.crypto import write_secret_file
 from agyn.kit.platform import Platform
@@ -28,6 +29,18 @@ ADMIN_SUBJECT = "agyn:bootstrap-admin"
 class BootstrapResult:
     admin_token: str
     token_path: Path
+
+
+def announce_admin_token(token: str, path: Path, stream: TextIO) -> None:
+    """Show the first admin token once, and only on a terminal: output redirected to a file (a log, a
+    CI transcript) is told where the 0600 token file is instead."""
+    if stream.isatty():
+        text = (f"First start: created the cluster admin.\n  API token: {token}\n"
+                f"  (also written to {path}, mode 0600; it is not shown again)")
+    else:
+        text = (f"First start: created the cluster admin. Its API token is in {path} (mode 0600); it is not "
+                "printed because this output is not a terminal.")
+    print(text, file=stream, flush=True)
 
 
 async def bootstrap(platform: Platform) -> BootstrapResult | None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: kee
     from starlette.types import ASGIApp
 
     from agyn.kit.clock import Clock
-    from agyn.kit.platform import Module, Platform
+    from agyn.kit.platform import HotRoute, Module, Platform
     from agyn.settings import Settings
 
 MODULES = (
@@ -86,6 +86,11 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
 def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
     """ASGI apps served beside the API, at their paths."""
     return [mount for module in load_modules() for mount in module.mounts(platform)]
+
+
+def hot_routes(platform: Platform) -> list[HotRoute]:
+    """Endpoints served in front of the framework, by exact path."""
+    return [route for module in load_modules() for route in module.hot_routes(platform)]
 
 
 def routers() -> list[APIRouter]:

@@ -53,9 +53,10 @@ def assert_quickstart_deployed(platform: Platform, organization_id: str, agent_i
         "availability": "internal", "idle_timeout": "5m0s"}
     assert agent["configuration"] == {"system_prompt": "You help the team with code reviews and small fixes."}
     model = platform.get("models", agent["model"]).json()
-    assert (model["organization_id"], model["name"]) == (organization_id, "gpt-4o")
-    assert {m["name"] for m in listed(platform, "models", organization_id=organization_id)} == {"gpt-4o",
-                                                                                               "gpt-4o-mini"}
+    assert (model["organization_id"], model["name"]) == (organization_id, "scripted")
+    assert {m["name"] for m in listed(platform, "models", organization_id=organization_id)} == {"scripted", "tools"}
+    provider = listed(platform, "llm-providers", organization_id=organization_id)[0]
+    assert provider["endpoint"].endswith("/testllm/agn/v1")  # the platform's own test LLM: offline
 
     secret = next(s for s in listed(platform, "secrets", organization_id=organization_id))
     assert secret["name"] == "github-token" and "value" not in secret

@@ -81,7 +81,9 @@ async def test_status_summary_and_listing_filters(api: Api) -> None:
     assert_problem(await api.client.get(CONVERSATIONS, headers=team.bob.headers, params={"status": "closed"}),
                    400, "invalid_argument")
 
-    renamed = await api.client.patch(url, headers=team.bob.headers, json={"summary": "  Numbers  "})
+    padded = await api.client.patch(url, headers=team.bob.headers, json={"summary": "  Numbers  "})
+    assert "whitespace" in assert_problem(padded, 400, "invalid_argument")["detail"]  # refused, not stripped
+    renamed = await api.client.patch(url, headers=team.bob.headers, json={"summary": "Numbers"})
     assert renamed.json()["summary"] == "Numbers"
     stale = await api.client.patch(url, headers={**team.bob.headers, "If-Match": resolved.json()["etag"]},
                                    json={"status": "open"})
@@ -166,7 +168,8 @@ def counting_statements(api: Api) -> Iterator[list[str]]:
     engine = api.app.state.platform.database.engine.sync_engine
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
+        if "usage_records" not in statement:  # the metering writer's batches run beside the request
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -34,10 +34,13 @@ def test_quickstart_runs_in_a_script_and_leaves_the_platform_running(tmp_path: P
     env = runner_env(tmp_path, free_port())
     try:
         result = subprocess.run(["bash", "scripts/quickstart.sh"], cwd=checkout, env=env, stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, timeout=120, check=False)
+                                capture_output=True, text=True, timeout=300, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
         assert '"cluster_role":"admin"' in result.stdout
         assert "The platform is running in the background" in result.stdout
+        # the agent declared through Terraform answered, after calling its MCP tool, through the test LLM
+        assert "The weather in Paris is currently 18°C and partly cloudy." in result.stdout
+        assert "agyn chat @assistant --org quickstart" in result.stdout
         pid = int((checkout / ".agyn" / "agyn.pid").read_text())
         os.kill(pid, 0)
         log = (checkout / ".agyn" / "agyn.log").read_text()

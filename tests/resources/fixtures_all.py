@@ -8,7 +8,8 @@ anew for each object (for parents an object must not share, e.g. one attachment 
 Every body holds a unique value, so two bodies of one kind always differ.
 
 A `World` is an organization owned by `owner`, with `member` and `bystander` as active members,
-an `outsider` who belongs nowhere, and the cluster admin.
+an `outsider` who belongs nowhere, and the cluster admin; on request (`add_service_callers`), a
+`runner` of the organization and an `app` installed in it, calling with their service tokens.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from agyn.modules import load_registry
 from tests.conftest import Api, User
 
 REGISTRY = load_registry()
-ROLES = ("admin", "owner", "member", "outsider")
-Role = Literal["admin", "owner", "member", "outsider"]
+ROLES = ("admin", "owner", "member", "outsider", "runner", "app")
+Role = Literal["admin", "owner", "member", "outsider", "runner", "app"]
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class World:
     outsider: User
     bystander: User
     organization_id: str = ""
+    runner: User | None = None
+    app: User | None = None
     made: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _shared: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -154,8 +157,24 @@ class World:
     def headers(self, role: Role) -> dict[str, str]:
         if role == "admin":
             return self.api.admin
-        user: User = getattr(self, role)
+        user: User | None = getattr(self, role)
+        assert user is not None, f"no {role} caller in this world: call add_service_callers() first"
         return user.headers
+
+    async def add_service_callers(self) -> None:
+        """A runner of the organization and an app installed in it (with every permission an app may
+        declare), each calling with its service token."""
+        runner = await self.client.post("/api/v1/runners", headers=self.owner.headers,
+                                        json={"organization_id": self.organization_id, "name": unique("caller-")})
+        app = await self.client.post("/api/v1/apps", headers=self.owner.headers, json={
+            "organization_id": self.organization_id, "slug": unique("caller-"), "name": "Calling app",
+            "permissions": ["thread:create", "thread:write", "participant:add"]})
+        assert runner.status_code == 201 and app.status_code == 201, (runner.text, app.text)
+        installed = await self.client.post("/api/v1/app-installations", headers=self.owner.headers, json={
+            "app_id": app.json()["id"], "organization_id": self.organization_id})
+        assert installed.status_code == 201, installed.text
+        self.runner = User(runner.json()["id"], runner.json()["name"], runner.json()["service_token"])
+        self.app = User(app.json()["id"], app.json()["slug"], app.json()["service_token"])
 
     async def organization(self) -> dict[str, Any]:
         """A new organization of the owner's, with the member and the bystander in it."""

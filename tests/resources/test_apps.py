@@ -124,7 +124,7 @@ async def test_who_sees_and_manages_apps(api: Api) -> None:
         internal["id"], public["id"]}
 
 
-async def test_installing_grants_membership_and_permissions(api: Api) -> None:
+async def test_installing_grants_declared_permissions_not_membership(api: Api) -> None:
     vendor, customer, member = await api.user("vendor"), await api.user("customer"), await api.user("member")
     vendor_org, customer_org = await api.organization(vendor), await api.organization(customer)
     await api.add_member(customer_org["id"], member)
@@ -139,14 +139,26 @@ async def test_installing_grants_membership_and_permissions(api: Api) -> None:
     installation = await install(api, customer, app, customer_org, configuration={"chat": 42})
     assert installation["slug"] == "telegram" and installation["configuration"] == {"chat": 42}
     subject = f"identity:{app['id']}"
-    granted = {TupleKey(subject, relation, org_object) for relation in ("member", "thread_create", "participant_add")}
+    granted = {TupleKey(subject, relation, org_object)
+               for relation in ("installed_app", "thread_create", "participant_add")}
     assert granted <= set(store) and TupleKey(subject, "thread_write", org_object) not in store
+    assert TupleKey(subject, "member", org_object) not in store
     assert await authz.check(app_principal(app), "can_create_thread", org_object)
     assert await authz.check(app_principal(app), "participant_add", org_object)
     assert not await authz.check(app_principal(app), "thread_write", org_object)
-    # the app now acts in the customer's organization as a member
-    assert (await api.client.get(f"/api/v1/organizations/{customer_org['id']}",
-                                 headers=api.auth(app["service_token"]))).status_code == 200
+    # least privilege: the app creates threads, but the organization's control plane stays closed to it
+    app_headers = api.auth(app["service_token"])
+    assert_problem(await api.client.get(f"/api/v1/organizations/{customer_org['id']}", headers=app_headers),
+                   404, "not_found")
+    for collection in ("secrets", "llm-providers", "secret-providers", "runners", "memberships", "agents",
+                       "models", "app-installations"):
+        listed = await api.client.get(f"/api/v1/{collection}", headers=app_headers,
+                                      params={"organization_id": customer_org["id"]})
+        assert listed.status_code == 200, listed.text
+        assert [item for item in listed.json()["items"] if item.get("organization_id") == customer_org["id"]] == []
+    thread = await api.client.post("/api/v1/threads", headers=app_headers,
+                                   json={"organization_id": customer_org["id"], "participants": [member.id]})
+    assert thread.status_code == 201, thread.text
 
     again = await api.client.post(INSTALLATIONS, headers=customer.headers, json={
         "app_id": app["id"], "organization_id": customer_org["id"]})

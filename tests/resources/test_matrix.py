@@ -1,7 +1,10 @@
 """The authorization matrix: every caller × every collection × every verb, one test per cell.
 
-Callers: the cluster admin, the owner of the organization, one of its members, and an outsider who
-belongs to no organization of the world. A caller who cannot see an object gets 404; one who sees
+Callers: the cluster admin, the owner of the organization, one of its members, an outsider who
+belongs to no organization of the world, and two service identities calling with their tokens: a
+runner of the organization and an app installed in it. Neither is a member (least privilege), so
+both see and do what an outsider does, except that they may not found an organization nor invite
+members (403). A caller who cannot see an object gets 404; one who sees
 it but may not act gets 403; a create naming an object the caller cannot see (the organization, the
 agent, the app) is 400 on that field, as any unresolvable reference is. Members read the
 organization's resources and its agents' metadata, but not the agents' configuration.
@@ -27,6 +30,7 @@ LISTED, UNLISTED = "listed", "unlisted"
 CODES = {400: "invalid_argument", 403: "permission_denied", 404: "not_found"}
 Cell = int | str | tuple[int, str]
 Row = tuple[Cell, Cell, Cell, Cell]  # admin, owner, member, outsider
+SERVICE_CALLERS = ("runner", "app")
 
 
 def unseen(field: str) -> tuple[int, str]:
@@ -41,6 +45,14 @@ class Expect:
     get: Row
     update: Row
     delete: Row
+    services: dict[str, Cell] | None = None
+    """What a runner or an app gets where it differs from the outsider, by verb."""
+
+    def cell(self, verb: str, role: str) -> Cell:
+        if role in SERVICE_CALLERS:
+            return (self.services or {}).get(verb, getattr(self, verb)[ROLES.index("outsider")])
+        row: Row = getattr(self, verb)
+        return row[ROLES.index(role)]
 
 
 ORG = unseen("organization_id")
@@ -50,10 +62,12 @@ MATRIX: dict[str, Expect] = {
                     update=(200, 404, 404, 404), delete=(204, 404, 404, 404)),
     # anyone may found an organization; its members see it, its owners run it
     "organizations": Expect(create=(201, 201, 201, 201), list=(LISTED, LISTED, LISTED, UNLISTED),
-                            get=(200, 200, 200, 404), update=(200, 200, 403, 404), delete=(204, 204, 403, 404)),
+                            get=(200, 200, 200, 404), update=(200, 200, 403, 404), delete=(204, 204, 403, 404),
+                            services={"create": 403}),
     # an owner's grant is an invitation (201, pending); an outsider is told the organization is not there
     "memberships": Expect(create=(201, 201, 403, 404), list=(LISTED, LISTED, LISTED, UNLISTED),
-                          get=(200, 200, 200, 404), update=(200, 200, 403, 404), delete=(204, 204, 403, 404)),
+                          get=(200, 200, 200, 404), update=(200, 200, 403, 404), delete=(204, 204, 403, 404),
+                          services={"create": 403}),
     "llm-providers": Expect(create=(201, 201, 403, ORG), list=(LISTED, LISTED, LISTED, UNLISTED),
                             get=(200, 200, 200, 404), update=(200, 200, 403, 404), delete=(204, 204, 403, 404)),
     "models": Expect(create=(201, 201, 403, ORG), list=(LISTED, LISTED, LISTED, UNLISTED),
@@ -102,7 +116,9 @@ VERBS = ("create", "list", "get", "update", "delete")
 
 @pytest_asyncio.fixture(scope="module")
 async def world(module_api: Api) -> AsyncIterator[World]:
-    yield await build_world(module_api)
+    world = await build_world(module_api)
+    await world.add_service_callers()
+    yield world
 
 
 def assert_refused(response: httpx.Response, expected: Cell) -> None:
@@ -187,5 +203,5 @@ def test_the_matrix_covers_every_collection() -> None:
 @pytest.mark.parametrize(("kind", "role", "verb"), [
     pytest.param(kind, role, verb, id=f"{kind}-{verb}-{role}") for kind in MATRIX for verb in VERBS for role in ROLES])
 async def test_cell(world: World, kind: str, role: Role, verb: str) -> None:
-    expected: Any = getattr(MATRIX[kind], verb)[ROLES.index(role)]
+    expected: Any = MATRIX[kind].cell(verb, role)
     await CHECKS[verb](world, SPECS[kind], role, expected)

@@ -17,7 +17,7 @@ ALLOWED = {
     ("GET", "/api/v1/agents/{id}"), ("GET", "/api/v1/threads/{thread_id}"),
     ("GET", "/api/v1/threads/{thread_id}/messages"), ("POST", "/api/v1/threads/{thread_id}/messages"),
     ("GET", "/api/v1/me/unacked-messages"), ("POST", "/api/v1/me/ack"),
-    ("POST", "/api/v1/workloads/{workload_id}/touch"),
+    ("POST", "/api/v1/workloads/{workload_id}/touch"), ("GET", "/api/v1/events"),
     *(("GET", f"/api/v1/{c}") for c in ("skills", "init-scripts", "mcps", "hooks", "envs")),
     *(("GET", f"/api/v1/{c}/{{id}}") for c in ("skills", "init-scripts", "mcps", "hooks", "envs")),
 }

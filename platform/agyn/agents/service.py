@@ -54,13 +54,13 @@ from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
 from agyn.kit.collections import CollectionService, resolve_reference
-from agyn.kit.db import utcnow
+from agyn.kit.db import lock_rows, utcnow
 from agyn.kit.durations import parse_duration
 from agyn.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from agyn.kit.pagination import KeyPageRequest, paginate_by_key
 from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
-from agyn.organizations.models import Membership
+from agyn.organizations.models import Membership, Organization
 from agyn.users.service import UsersService
 
 CONFIGURATION_FIELDS = ("image", "init_image", "configuration", "idle_timeout", "runner_labels", "capabilities",
@@ -166,9 +166,13 @@ class AgentsService(TupleCollectionService):
                                                   agent_id=str(record.id))
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        """Its configuration goes with it (cascade); so do its tuples, its grants and its identity."""
+        """Its configuration goes with it (cascade); so do its tuples, its grants and its identity.
+
+        The agent's row is locked first and the tuples read as this transaction sees them, so a role
+        granted concurrently is either seen here and deleted, or refused for want of the agent."""
+        await lock_rows(session, Agent, [record.id])
         await self.authz.delete_object(session, objects.agent(record.id))
-        await self.users.remove_identity(session, record.id)
+        await self.users.remove_identity(session, record.id, f"agent {record.name}")
 
     def _internal_access(self, record: Any) -> TupleKey:
         return TupleKey(objects.organization(record.organization_id), "internal_access", objects.agent(record.id))
@@ -306,8 +310,10 @@ class AgentRolesService:
                                                   role.agent_id)
         await self._require_manage(principal, role)
         await resolve_reference(self.platform, session, principal, AGENT_ROLE.field("identity_id"), role.identity_id)
+        await self._lock(session, organization_id, role.agent_id)
         await self._require_member(session, organization_id, role.identity_id)
-        existing = await self._roles(role.agent_id, role.identity_id)
+        existing = self._from_tuples(await self.authz.read_stored(
+            session, user=objects.identity(role.identity_id), obj=objects.agent(role.agent_id)))
         if existing:
             raise AlreadyExists(f"identity {role.identity_id} already has the role {existing[0].role} on agent "
                                 f"{role.agent_id}; change it with PATCH {AGENT_ROLE.path}/{role.id}")
@@ -353,6 +359,7 @@ class AgentRolesService:
         if changed == role:
             return role
         organization_id = await session.scalar(select(Agent.organization_id).where(Agent.id == role.agent_id))
+        await self._lock(session, organization_id, role.agent_id)
         await self._require_member(session, organization_id, role.identity_id)
         await self.authz.write(session, writes=[changed.tuple], deletes=[role.tuple])
         return changed
@@ -369,6 +376,14 @@ class AgentRolesService:
     async def _require_manage(self, principal: Principal, role: AgentRole) -> None:
         await self.authz.require(principal, "can_manage_roles", objects.agent(role.agent_id),
                                  "manage the roles on this agent")
+
+    async def _lock(self, session: AsyncSession, organization_id: uuid.UUID | None, agent_id: uuid.UUID) -> None:
+        """A grant takes the locks its rivals take: the organization's (a membership's removal) and
+        the agent's (its deletion), in that order; whichever commits second sees the other."""
+        if organization_id is not None:
+            await lock_rows(session, Organization, [organization_id])
+        if not await lock_rows(session, Agent, [agent_id]):
+            raise InvalidArgument.field("agent_id", f"no agent {agent_id} exists, or you cannot see it")
 
     async def _require_member(self, session: AsyncSession, organization_id: uuid.UUID | None,
                               identity_id: uuid.UUID) -> None:

@@ -43,9 +43,11 @@ ALLOWED = (
     _route("GET", "/api/v1/me/unacked-messages"),
     _route("POST", "/api/v1/me/ack"),
     _route("POST", "/api/v1/workloads/{id}/touch", "workload_id"),
+    _route("GET", "/api/v1/events"),
 )
 """Reading a configuration item checks `can_read_config` on its agent, which the agent holds on itself
-only; unacked messages and acks are confined to the scope's thread by the threads service."""
+only; unacked messages and acks are confined to the scope's thread by the threads service; events to its
+agent's deliveries in its thread by the notifications service."""
 
 
 def require_allowed(scope: WorkloadScope, method: str, path: str, query_thread_id: str | None = None) -> None:

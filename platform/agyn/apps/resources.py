@@ -48,8 +48,8 @@ APP_INSTALLATION = REGISTRY.register(Resource(
     name="app_installation",
     collection="app-installations",
     description="An app installed into an organization: its @nickname and configuration there. Installing grants "
-                "the app membership of the organization and its declared permissions; uninstalling takes them "
-                "back.",
+                "the app its declared permissions there (it takes part in threads, but is not a member: it does "
+                "not see the organization's other resources); uninstalling takes them back.",
     fields=(
         reference("app_id", "apps", "The app (public, or the installing organization's own).", required=True,
                   immutable=True, filterable=True, same_organization=False),

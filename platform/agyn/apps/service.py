@@ -1,5 +1,5 @@
 """Apps and installations: who may see and install an app, the app's identity and service token,
-and the membership and permission tuples an installation grants in its organization."""
+and the permission tuples an installation grants in its organization."""
 
 from __future__ import annotations
 
@@ -60,13 +60,14 @@ class AppsService(CollectionService):
                 "uninstall it there before making it internal")
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.platform.get(UsersService).remove_identity(session, record.id)
+        await self.platform.get(UsersService).remove_identity(session, record.id, f"app {record.slug}")
 
 
 def installation_tuples(app: Any, organization_id: uuid.UUID) -> list[TupleKey]:
-    """What an installation grants the app in the organization: membership and one relation per permission."""
+    """What an installation grants the app in the organization: a place in its threads and one relation
+    per declared permission; never membership, which would open the organization's control plane."""
     subject, organization = objects.identity(app.id), objects.organization(organization_id)
-    relations = ["member"] + sorted({PERMISSION_RELATIONS[permission] for permission in app.permissions})
+    relations = ["installed_app"] + sorted({PERMISSION_RELATIONS[permission] for permission in app.permissions})
     return [TupleKey(subject, relation, organization) for relation in relations]
 
 

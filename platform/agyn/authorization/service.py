@@ -81,6 +81,31 @@ class AuthorizationService:
                    obj: str | None = None) -> list[TupleKey]:
         return await self.backend.read(user=user, relation=relation, object=obj)
 
+    async def read_stored(self, session: AsyncSession, *, user: str | None = None, relation: str | None = None,
+                          obj: str | None = None) -> list[TupleKey]:
+        """Tuples as the caller's transaction sees them: on the embedded engine, read from its table
+        (committed and staged rows, after any lock the transaction holds), not from the index, which
+        learns of another transaction's commit only after it. An OpenFGA server is read as `read`.
+
+        Same filters as `read`; `obj` may be a bare `type:`."""
+        if self._store is None:
+            if user is not None and obj is None:
+                found: list[TupleKey] = []
+                for type_name in self.engine.model.types:
+                    found += await self.read(user=user, relation=relation, obj=f"{type_name}:")
+                return found
+            return await self.read(user=user, relation=relation, obj=obj)
+        statement = select(AuthorizationTuple.user, AuthorizationTuple.relation, AuthorizationTuple.object)
+        if user is not None:
+            statement = statement.where(AuthorizationTuple.user == user)
+        if relation is not None:
+            statement = statement.where(AuthorizationTuple.relation == relation)
+        if obj is not None:
+            statement = statement.where(AuthorizationTuple.object.startswith(obj, autoescape=True) if obj.endswith(":")
+                                        else AuthorizationTuple.object == obj)
+        rows = await session.execute(statement)
+        return [TupleKey(row.user, row.relation, row.object) for row in rows]
+
     # --- writes ----------------------------------------------------------------------------
 
     async def write(
@@ -117,14 +142,8 @@ class AuthorizationService:
 
     async def delete_object(self, session: AsyncSession, obj: str) -> None:
         """Remove every tuple whose object is `obj` (the object is being deleted)."""
-        await self.write(session, deletes=await self.read(obj=obj))
+        await self.write(session, deletes=await self.read_stored(session, obj=obj))
 
     async def delete_user(self, session: AsyncSession, user: str) -> None:
-        """Remove every tuple that grants something to `user` (the identity is being deleted).
-
-        OpenFGA reads need an object type, so this asks once per type of the model.
-        """
-        grants: list[TupleKey] = []
-        for type_name in self.engine.model.types:
-            grants += await self.read(user=user, obj=f"{type_name}:")
-        await self.write(session, deletes=grants)
+        """Remove every tuple that grants something to `user` (the identity is being deleted)."""
+        await self.write(session, deletes=await self.read_stored(session, user=user))

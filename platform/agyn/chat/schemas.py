@@ -10,6 +10,7 @@ from agyn.chat.activity import ActivityStatus
 from agyn.chat.models import SUMMARY_MAX
 from agyn.kit.http import ReadSchema, Schema
 from agyn.kit.pagination import Page
+from agyn.kit.text import TRIMMED_OR_EMPTY_PATTERN
 from agyn.threads.schemas import MAX_PARTICIPANTS, MessageRead, ParticipantRef
 
 ConversationStatus = Literal["open", "resolved"]
@@ -28,7 +29,7 @@ class ConversationCreate(Schema):
 
 class ConversationUpdate(Schema):
     status: ConversationStatus | None = None
-    summary: Annotated[str, StringConstraints(max_length=SUMMARY_MAX, strip_whitespace=True)] | None = Field(
+    summary: Annotated[str, StringConstraints(max_length=SUMMARY_MAX, pattern=TRIMMED_OR_EMPTY_PATTERN)] | None = Field(
         default=None, description="Empty or null: back to the first message's first line.")
 
 

@@ -17,11 +17,12 @@ from rich.markup import escape
 console = Console()
 errors = Console(stderr=True)
 
-ApiUrlOption = Annotated[str, typer.Option("--api-url", envvar="AGYN_API_URL", metavar="URL",
+# inside an agent workload the runner sets AGYN_PLATFORM_URL and AGYN_WORKLOAD_TOKEN: the same commands work there
+ApiUrlOption = Annotated[str, typer.Option("--api-url", envvar=["AGYN_API_URL", "AGYN_PLATFORM_URL"], metavar="URL",
                                            help="The platform's URL.")]
 TokenOption = Annotated[
     str | None,
-    typer.Option("--token", envvar="AGYN_API_TOKEN", metavar="TOKEN", show_default=False,
+    typer.Option("--token", envvar=["AGYN_API_TOKEN", "AGYN_WORKLOAD_TOKEN"], metavar="TOKEN", show_default=False,
                  help="API token (default: the admin token in the data dir)."),
 ]
 DataDirOption = Annotated[

@@ -117,9 +117,9 @@ def serve_detached(settings: Settings) -> None:
     console.print(f"agyn is running on {url} (pid {process.pid}, data dir {data_dir}); logs in {log}; "
                   "stop it with `agyn stop`.", highlight=False, markup=False, soft_wrap=True)
     if first_start and token_path.exists():
-        console.print(f"First start: created the cluster admin.\n  API token: {token_path.read_text().strip()}\n"
-                      f"  (also written to {token_path}, mode 0600; it is not shown again)",
-                      highlight=False, markup=False, soft_wrap=True)
+        from agyn.bootstrap import announce_admin_token
+
+        announce_admin_token(token_path.read_text().strip(), token_path, sys.stdout)
 
 
 def stop(data_dir: DataDirOption = None) -> None:

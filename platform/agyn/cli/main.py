@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
-from agyn.cli import conversations, daemon, execution, orgs, threads, usage, users
+from agyn.cli import authz, chat, conversations, daemon, execution, orgs, runtime, threads, usage, users
 from agyn.cli import help as readable_help
 from agyn.cli.common import DataDirOption, console, fail, plural, wide_console
 from agyn.cli.config import ApiUrlOption, TokenOption, api_client, call, every, login, logout
@@ -44,6 +44,7 @@ app.add_typer(provider_app, name="provider")
 app.add_typer(testllm_app, name="testllm")
 app.add_typer(threads.app, name="threads")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(authz.app, name="authz")
 
 
 def database_problem(error: Exception) -> str:
@@ -359,6 +360,8 @@ app.command("orchestrator")(execution.orchestrator)
 app.add_typer(execution.runner_app, name="runner")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(usage.app, name="usage")
+app.command("agent-runtime")(runtime.agent_runtime)
+app.command("chat")(chat.chat)
 
 
 if __name__ == "__main__":  # `python -m agyn.cli.main`: how `agyn serve --detach` starts the server

@@ -57,23 +57,30 @@ def create(
 
 @app.command("send")
 def send(
-    body: Annotated[str, typer.Argument(help="The message; `-` reads it from standard input.")],
     thread_id: Annotated[str, typer.Option("--thread", "-t", envvar=["AGYN_THREAD_ID", "THREAD_ID"],
                                            metavar="THREAD_ID", show_default=False,
                                            help="The thread (default: AGYN_THREAD_ID, or THREAD_ID inside an "
                                                 "agent workload).")],
+    body: Annotated[str | None, typer.Argument(help="The message; `-` reads it from standard input.",
+                                               show_default=False)] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="The message (instead of BODY).",
+                                                show_default=False)] = None,
     file_ids: Annotated[list[str] | None, typer.Option("--file-id", help="A file to attach (repeatable).")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="Retrying with the same key sends once.")] = None,
     api_url: ApiUrlOption = DEFAULT_URL, token: TokenOption = None, data_dir: DataDirOption = None,
 ) -> None:
-    """Send a message to a thread."""
+    """Send a message to a thread (inside an agent workload: to the workload's own thread)."""
+    if (body is None) == (message is None):
+        fail("give the message once", "pass it as BODY or with --message")
+    body = body if body is not None else message
+    assert body is not None
     if body == "-":
         body = sys.stdin.read()
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     with connect(api_url, token, data_dir) as client:
-        message = call(client, "POST", f"/api/v1/threads/{thread_id}/messages", headers=headers,
-                       json={"body": body, "file_ids": file_ids or []})
-    console.print(f"Sent message {message['id']}.", highlight=False)
+        sent = call(client, "POST", f"/api/v1/threads/{thread_id}/messages", headers=headers,
+                    json={"body": body, "file_ids": file_ids or []})
+    console.print(f"Sent message {sent['id']}.", highlight=False)
 
 
 @app.command("messages")

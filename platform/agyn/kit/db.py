@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import JSON, DateTime, Integer, MetaData, TypeDecorator, event, text
+from sqlalchemy import JSON, DateTime, Integer, MetaData, TypeDecorator, event, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,12 +90,56 @@ class RecordModel(Base):
         return f'"{digest}"'
 
 
+async def lock_rows(session: AsyncSession, model: type[Any], ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Lock these rows of `model` until the transaction ends; returns the ids that still exist.
+
+    The rule that reads after this call sees every transaction that locked the same rows before it
+    committed, so "check then write" holds under concurrency (the last owner, a grant against a
+    removal). PostgreSQL: `SELECT ... FOR NO KEY UPDATE` (inserts referencing the row are not
+    blocked). SQLite has no row locks: a no-op UPDATE of the rows takes the database's write lock
+    now, so a second writer waits here rather than after its reads.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    id_column = model.__table__.c.id
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        result = await session.execute(update(model.__table__).where(id_column.in_(wanted))
+                                       .values({id_column: id_column}).returning(id_column))
+        return set(result.scalars())
+    # ordered by id: two transactions locking overlapping sets take them in one order (no deadlock)
+    result = await session.execute(select(id_column).where(id_column.in_(wanted)).order_by(id_column)
+                                   .with_for_update(key_share=True))
+    return set(result.scalars())
+
+
+def restrict_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (the SQLite database: hashes, ciphertext).
+
+    A path that cannot be created is left alone: opening the database reports it, where start-up
+    failures are reported."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite+aiosqlite:///<path>` URL (None for an in-memory database)."""
+    _, _, rest = url.partition(":///")
+    path = rest.split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 class Database:
     """One async engine and session factory per process."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite and (path := sqlite_path(url)) is not None:
+            restrict_file(path)  # before SQLite creates it with the process umask (0644)
         engine_args: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             engine_args["connect_args"] = {"timeout": 30}

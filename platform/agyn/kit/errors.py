@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agyn.kit.text import PATTERN_MESSAGES
+
 log = logging.getLogger("agyn.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -136,6 +138,8 @@ def _validation_message(error: dict[str, Any]) -> str:
         return f"malformed JSON{where}: {error.get('ctx', {}).get('error', 'cannot parse the body')}"
     if kind == "missing":
         return "required"
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[error["ctx"]["pattern"]]
     return str(error.get("msg", "invalid value"))
 
 
@@ -187,7 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "invalid_argument",
                 409: "conflict", 413: "resource_exhausted", 429: "resource_exhausted"}.get(
             exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
-        title = {401: "Unauthenticated", 403: "Permission denied", 404: "Not found", 405: "Method not allowed",
+        title = {400: "Invalid argument", 401: "Unauthenticated", 403: "Permission denied", 404: "Not found",
+                 405: "Method not allowed",
                  413: "Payload too large"}.get(exc.status_code, "Request failed")
         detail, headers = str(exc.detail), dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from agyn.kit.errors import InvalidArgument
+from agyn.kit.jsonlimits import TooDeep, loads
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -50,11 +51,13 @@ def _bad_token() -> InvalidArgument:
 def decode_page_key(token: str) -> str:
     try:
         padded = token + "=" * (-len(token) % 4)
-        data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data: Any = loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
         if not isinstance(after, str):
             raise TypeError("after is not a string")
         return after
+    except TooDeep as deep:
+        raise InvalidArgument.field("page_token", str(deep)) from None
     except (binascii.Error, ValueError, KeyError, TypeError, json.JSONDecodeError):
         raise _bad_token() from None
 

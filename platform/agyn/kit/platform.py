@@ -156,6 +156,21 @@ def _no_mounts(platform: Platform) -> Iterable[tuple[str, ASGIApp]]:
     return ()
 
 
+def _no_hot_routes(platform: Platform) -> Iterable[HotRoute]:
+    return ()
+
+
+@dataclass(frozen=True)
+class HotRoute:
+    """A route served in front of the framework (its middleware stack, router and dependencies): a plain
+    ASGI endpoint at an exact path, for the few paths whose per-request overhead matters (the LLM proxy).
+    The gateway still gives it a request id, metrics, the access log and the body limit."""
+
+    path: str
+    methods: frozenset[str]
+    endpoint: ASGIApp
+
+
 @dataclass(frozen=True)
 class Module:
     """What a module brings. Everything is optional but the name.
@@ -165,6 +180,7 @@ class Module:
     - `services`: builds its other services; each returned object is provided under its class;
     - `routers`: its own HTTP routes;
     - `mounts`: (path, ASGI app) pairs served beside the API (a protocol of its own, e.g. the test LLM);
+    - `hot_routes`: endpoints served in front of the framework (see `HotRoute`);
     - `subscriptions`: (event name, handler) pairs for the in-process event bus;
     - `on_start` / `on_stop`: background work (loops, hubs, purges), started after the database is
       ready and stopped in reverse order.
@@ -177,6 +193,7 @@ class Module:
     services: Callable[[Platform], Iterable[object]] = _nothing
     routers: Sequence[APIRouter] = ()
     mounts: Callable[[Platform], Iterable[tuple[str, ASGIApp]]] = _no_mounts
+    hot_routes: Callable[[Platform], Iterable[HotRoute]] = _no_hot_routes
     subscriptions: Callable[[Platform], Iterable[tuple[str, Handler]]] = _no_subscriptions
     on_start: Hook | None = None
     on_stop: Hook | None = None

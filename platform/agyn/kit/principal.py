@@ -18,6 +18,11 @@ class IdentityType(StrEnum):
     platform = "platform"
 
 
+SERVICE_IDENTITIES = frozenset({IdentityType.runner, IdentityType.app})
+"""Non-person identities that act through a service token: they never found an organization nor
+manage its members (least privilege; a runner or an app is not an owner)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WorkloadScope:
     """What a workload token confines its agent to: one thread, one workload, the agent's own
@@ -36,6 +41,10 @@ class Principal:
     api_token_id: uuid.UUID | None = None
     scope: WorkloadScope | None = None
     """Set for a workload token: the caller is the agent, inside one workload only."""
+
+    @property
+    def is_service(self) -> bool:
+        return self.identity_type in SERVICE_IDENTITIES
 
     @property
     def subject(self) -> str:

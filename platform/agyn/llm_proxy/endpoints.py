@@ -1,4 +1,5 @@
-"""`POST /v1/responses`, `POST /v1/messages`, `GET /v1/models`: plain ASGI endpoints.
+"""`POST /v1/responses`, `POST /v1/messages`, `GET /v1/models`: plain ASGI endpoints, served as hot routes
+in front of the framework (`gateway.middleware.HotRoutesMiddleware`; docs/llm-proxy.md).
 
 No FastAPI dependencies and no request transaction around them: the hot path reads the caches (a
 session opens only on a miss), and a streamed answer flows through chunk by chunk while nothing
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,8 +21,9 @@ from fastapi import APIRouter
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from agyn.kit import jsonlimits
 from agyn.kit.ids import uuid7
-from agyn.kit.platform import Platform
+from agyn.kit.platform import HotRoute, Platform
 from agyn.llm_proxy.protocols import Protocol, ProxyError, StreamMeter, body_usage
 from agyn.llm_proxy.service import Call, LLMProxyService
 from agyn.llm_proxy.upstream import forwarded_headers, returned_headers
@@ -102,6 +105,29 @@ def _proxy(scope: Scope) -> LLMProxyService:
     return platform.get(LLMProxyService)
 
 
+_MODEL_KEY = re.compile(rb'"model"\s*:\s*')
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_ESCAPED_KEY = re.compile(rb'\\[^"\\]*"\s*:')
+"""What a key with an escape in it ends like (`"m\u006fdel":`); also found in some text, which only
+costs a re-encoding."""
+
+
+def with_model(body: bytes, document: dict[str, Any], remote_name: str) -> bytes:
+    """The caller's body with the top-level `model` set to `remote_name` and every other byte as sent
+    (a conversation that may be megabytes long is not encoded again).
+
+    An unescaped `"model"` followed by a colon is always an object key (a quote inside a string is
+    escaped). So when the body has exactly one, and no key spelled with escapes, that one is the
+    top-level key the document was read from; otherwise the document is encoded anew."""
+    keys = _MODEL_KEY.findall(body)
+    if len(keys) == 1 and _ESCAPED_KEY.search(body) is None:
+        key = _MODEL_KEY.search(body)
+        value = _STRING.match(body, key.end()) if key is not None else None
+        if value is not None and json.loads(value.group()) == document.get("model"):
+            return b"".join((body[:value.start()], json.dumps(remote_name).encode(), body[value.end():]))
+    return json.dumps({**document, "model": remote_name}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _secrets(call: Call) -> list[bytes]:
     model = call.model
     values = [model.token or "", *model.headers.values()]
@@ -117,13 +143,15 @@ def _redact(body: bytes, secrets: list[bytes]) -> bytes:
 
 
 class ProxyEndpoint:
-    """One protocol's endpoint (an ASGI app under a Starlette route)."""
+    """One protocol's endpoint: a hot route bound to the platform's proxy service (or, under the
+    framework's router, finding it through the app)."""
 
-    def __init__(self, protocol: Protocol) -> None:
+    def __init__(self, protocol: Protocol, proxy: LLMProxyService | None = None) -> None:
         self.protocol = protocol
+        self.proxy = proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = _proxy(scope)
+        proxy = self.proxy or _proxy(scope)
         protocol = self.protocol
         try:
             credential, organization, thread = _caller(scope["headers"])
@@ -131,7 +159,7 @@ class ProxyEndpoint:
             scope.setdefault("state", {})["principal"] = principal  # for the access log
             body = await _read_body(receive)
             try:
-                document = json.loads(body)
+                document = jsonlimits.loads(body)
             except (ValueError, UnicodeDecodeError):
                 raise ProxyError(400, "invalid_json", "the request body is not valid JSON") from None
             if not isinstance(document, dict):
@@ -150,8 +178,7 @@ class ProxyEndpoint:
                     thread_id=str(principal.scope.thread_id) if principal.scope is not None else
                     thread.decode("latin-1")[:255] if thread else None,
                     started_at=proxy.platform.clock.now())
-        document["model"] = model.remote_name
-        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = with_model(body, document, model.remote_name)
         await self._forward(proxy, call, payload, scope, receive, send)
 
     async def _forward(self, proxy: LLMProxyService, call: Call, payload: bytes, scope: Scope, receive: Receive,
@@ -230,8 +257,11 @@ class ProxyEndpoint:
 class ModelsEndpoint:
     """`GET /v1/models`: the models the caller may use, in a list both SDKs read."""
 
+    def __init__(self, proxy: LLMProxyService | None = None) -> None:
+        self.proxy = proxy
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = _proxy(scope)
+        proxy = self.proxy or _proxy(scope)
         try:
             credential, _, _ = _caller(scope["headers"])
             principal = await proxy.authenticate(credential)
@@ -249,6 +279,14 @@ class ModelsEndpoint:
         document = {"object": "list", "data": data, "has_more": False,
                     "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
         await _respond(send, 200, json.dumps(document).encode())
+
+
+def hot_routes(platform: Platform) -> list[HotRoute]:
+    """The proxy's routes, served in front of the framework (the router below answers wrong methods)."""
+    proxy = platform.get(LLMProxyService)
+    return [HotRoute("/v1/responses", frozenset({"POST"}), ProxyEndpoint(Protocol.responses, proxy)),
+            HotRoute("/v1/messages", frozenset({"POST"}), ProxyEndpoint(Protocol.anthropic_messages, proxy)),
+            HotRoute("/v1/models", frozenset({"GET"}), ModelsEndpoint(proxy))]
 
 
 router = APIRouter(tags=["llm-proxy"])

@@ -1,6 +1,6 @@
 from agyn.kit.platform import Module, Platform
 from agyn.llm.service import MODEL_UPDATED, PROVIDER_UPDATED
-from agyn.llm_proxy.endpoints import router
+from agyn.llm_proxy.endpoints import hot_routes, router
 from agyn.llm_proxy.service import LLMProxyService
 
 
@@ -20,6 +20,7 @@ MODULE = Module(
     name="llm_proxy",
     services=services,
     routers=(router,),
+    hot_routes=hot_routes,
     subscriptions=lambda platform: [(MODEL_UPDATED, platform.get(LLMProxyService).on_models_changed),
                                     (PROVIDER_UPDATED, platform.get(LLMProxyService).on_models_changed),
                                     ("agent.updated", platform.get(LLMProxyService).on_agent_changed)],

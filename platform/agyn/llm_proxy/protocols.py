@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from agyn.kit import jsonlimits
+
 
 class Protocol(StrEnum):
     """The provider protocols (`llm_provider.protocol`), each behind one proxy endpoint."""
@@ -101,7 +103,7 @@ def anthropic_usage(usage: Any) -> Usage | None:
 def body_usage(protocol: Protocol, body: bytes) -> Usage | None:
     """The usage of a complete (non-streamed) answer, if it says."""
     try:
-        document = json.loads(body)
+        document = jsonlimits.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(document, dict):
@@ -140,7 +142,7 @@ class StreamMeter:
     def _event(self, event: bytes) -> None:
         payload = b"\n".join(line[5:].lstrip(b" ") for line in event.split(b"\n") if line.startswith(b"data:"))
         try:
-            document = json.loads(payload)
+            document = jsonlimits.loads(payload)
         except (ValueError, UnicodeDecodeError):
             return
         if not isinstance(document, dict):

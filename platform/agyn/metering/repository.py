@@ -6,23 +6,32 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.metering.models import UsageRow
 from agyn.metering.records import LABEL_MAX_LENGTH, LABELS, UsageRecord
 
 Granularity = Literal["hour", "day"]
+USAGE_TABLE = cast(Table, UsageRow.__table__)
+"""Batches go to the table (a Core executemany), not through the ORM's bulk insert, which costs several
+times more CPU per row for the same statement."""
+
+
+_NO_LABELS = dict.fromkeys(LABELS)
+_LABEL_NAMES = frozenset(LABELS)
 
 
 def _row(record: UsageRecord) -> dict[str, Any]:
-    labels = {name: str(value)[:LABEL_MAX_LENGTH] for name, value in record.labels.items()
-              if name in LABELS and value is not None}
-    return {"organization_id": record.organization_id, "idempotency_key": record.idempotency_key,
-            "producer": record.producer, "timestamp": record.timestamp, "unit": str(record.unit),
-            "value": record.value, **{name: labels.get(name) for name in LABELS}}
+    row = {"organization_id": record.organization_id, "idempotency_key": record.idempotency_key,
+           "producer": record.producer, "timestamp": record.timestamp, "unit": str(record.unit),
+           "value": record.value, **_NO_LABELS}
+    for name, value in record.labels.items():
+        if name in _LABEL_NAMES and value is not None:
+            row[name] = str(value)[:LABEL_MAX_LENGTH]
+    return row
 
 
 async def upsert_usage(session: AsyncSession, records: Sequence[UsageRecord]) -> int:
@@ -37,11 +46,11 @@ async def upsert_usage(session: AsyncSession, records: Sequence[UsageRecord]) ->
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(UsageRow)
+        statement: Any = pg_insert(USAGE_TABLE)
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(UsageRow)
+        statement = sqlite_insert(USAGE_TABLE)
     statement = statement.on_conflict_do_update(index_elements=["organization_id", "idempotency_key"],
                                                 set_={"value": statement.excluded.value})
     await session.execute(statement, [_row(record) for record in latest.values()])

@@ -34,4 +34,4 @@ async def events(
     rooms: Annotated[str, Query(description="Comma-separated rooms, e.g. `thread_participant:me,agent:<id>`.")],
 ) -> EventStream:
     granted = await notifications.grant(principal, split_rooms(rooms))
-    return EventStream(notifications.hub, granted)
+    return EventStream(notifications.hub, granted, principal.scope.thread_id if principal.scope else None)

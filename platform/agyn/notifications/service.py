@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from agyn.kit.errors import Unauthenticated
+from agyn.kit.errors import PermissionDenied, Unauthenticated
 from agyn.kit.events import Event
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
@@ -58,6 +58,10 @@ class NotificationsService:
         return principal
 
     async def grant(self, principal: Principal, rooms: Sequence[str]) -> list[str]:
+        if principal.scope is not None and any(
+                room not in ("thread_participant:me", f"thread_participant:{principal.identity_id}") for room in rooms):
+            # a workload hears of its agent's deliveries (in its own thread: `EventStream.thread_id`) and nothing else
+            raise PermissionDenied("a workload token may listen to thread_participant:me only")
         return await authorize_rooms(self.rooms, principal, rooms)
 
     def close_streams(self) -> None:

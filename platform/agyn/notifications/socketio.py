@@ -6,12 +6,14 @@ under its event name. Rooms are this module's (the hub's), not Socket.IO's own.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import socketio
 
+from agyn.kit import jsonlimits
 from agyn.kit.errors import InvalidArgument, ProblemError, Unauthenticated
 from agyn.kit.principal import Principal
 from agyn.notifications.hub import SLOW_CONSUMER, Closed, Heartbeat, Subscription
@@ -39,11 +41,25 @@ def _rooms_of(data: Any) -> list[str]:
     raise InvalidArgument.field("rooms", "send {\"rooms\": [\"thread_participant:me\", ...]}")
 
 
+class _LimitedJson:
+    """The JSON of Socket.IO packets from clients: nested past `MAX_JSON_DEPTH`, a packet is refused
+    (dropped, as any undecodable packet) before the parser recurses."""
+
+    dumps = staticmethod(json.dumps)
+    loads = staticmethod(jsonlimits.loads)
+
+
+# a subclass: python-socketio's `json=` option would set the parser of every Packet in the process
+class _Packet(socketio.packet.Packet):  # type: ignore[misc]  # the library is untyped
+    json = _LimitedJson
+
+
 class SocketIOGateway:
     def __init__(self, notifications: NotificationsService) -> None:
         self.notifications = notifications
         self.hub = notifications.hub
-        self.server = socketio.AsyncServer(async_mode="asgi", logger=False, engineio_logger=False)
+        self.server = socketio.AsyncServer(async_mode="asgi", logger=False, engineio_logger=False,
+                                           serializer=_Packet)
         self.asgi = socketio.ASGIApp(self.server, socketio_path=None)
         """The ASGI app the composition root mounts at `/socket.io`."""
         self._clients: dict[str, _Client] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Sequence
 
 from starlette.responses import Response
@@ -30,13 +31,15 @@ def closed_frame(closed: Closed) -> bytes:
 class EventStream(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, hub: Hub, rooms: Sequence[str]) -> None:
+    def __init__(self, hub: Hub, rooms: Sequence[str], thread_id: uuid.UUID | None = None) -> None:
         # not Response.__init__, which would declare an empty body's Content-Length
         self.status_code = 200
         self.background = None
         self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         self.hub = hub
         self.rooms = tuple(rooms)
+        self.thread_id = str(thread_id) if thread_id is not None else None
+        """Set for a workload: only envelopes about its own thread (or about no thread) go out."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         writer: asyncio.Task[None] | None = None
@@ -75,7 +78,10 @@ class EventStream(Response):
                     chunks.append(closed_frame(item))
                     await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
                     return
-                chunks.append(item.sse if isinstance(item, Envelope) else HEARTBEAT_COMMENT)
+                if not isinstance(item, Envelope):
+                    chunks.append(HEARTBEAT_COMMENT)
+                elif self.thread_id is None or item.payload.get("thread_id", self.thread_id) == self.thread_id:
+                    chunks.append(item.sse)
                 item = subscription.get_nowait()
             await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
 

@@ -11,6 +11,7 @@ def services(platform: Platform) -> list[object]:
     organizations = OrganizationsService(platform.get(IdentityService), platform.get(AuthorizationService),
                                          platform.get(UsersService))
     platform.references["organizations"] = organizations
+    platform.get(UsersService).removal_checks.append(organizations.ensure_not_last_owner)
     return [organizations]
 
 

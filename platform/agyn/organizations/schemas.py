@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints
 
 from agyn.kit.http import ResourceRead, Schema
+from agyn.kit.text import TRIMMED_PATTERN
 from agyn.organizations.resources import ORGANIZATION
 
 _NAME = ORGANIZATION.field("name")
 OrgName = Annotated[str, StringConstraints(min_length=_NAME.min_length, max_length=_NAME.max_length,
-                                           strip_whitespace=True)]
+                                           pattern=TRIMMED_PATTERN)]
 MembershipRole = Literal["owner", "member"]
 MembershipStatus = Literal["pending", "active"]
 

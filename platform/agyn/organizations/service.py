@@ -18,7 +18,7 @@ from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
 from agyn.kit.collections import ensure_unreferenced
-from agyn.kit.db import utcnow
+from agyn.kit.db import lock_rows, utcnow
 from agyn.kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -54,6 +54,7 @@ class OrganizationsService:
         self, session: AsyncSession, principal: Principal, data: OrganizationCreate, *, is_system: bool = False
     ) -> Organization:
         """Create an org; the creator becomes its active owner."""
+        self._refuse_service(principal, "create organizations")
         await self._ensure_name_free(session, data.name)
         organization = Organization(name=data.name, is_system=is_system)
         session.add(organization)
@@ -120,6 +121,7 @@ class OrganizationsService:
         self, session: AsyncSession, principal: Principal, data: MembershipCreate
     ) -> Membership:
         """Cluster admins add members directly; owners invite (pending until accepted)."""
+        self._refuse_service(principal, "manage memberships")
         organization = await self.get(session, principal, data.organization_id)
         org = objects.organization(organization.id)
         if await self.authz.check(principal, "can_add_member", org):
@@ -185,11 +187,13 @@ class OrganizationsService:
     async def update_membership_role(
         self, session: AsyncSession, principal: Principal, membership: Membership, role: str
     ) -> Membership:
+        self._refuse_service(principal, "manage memberships")
         await self.authz.require(principal, "can_manage_members", objects.organization(membership.organization_id),
                                  "change roles in this organization")
         if role == membership.role:
             return membership
-        if membership.role == "owner" and membership.status == "active":
+        membership = await self._locked(session, membership)
+        if membership.role == "owner" and membership.status == "active" and role != "owner":
             await self._ensure_other_owner(session, membership)
         if membership.status == "active":
             old = role_tuple(membership)
@@ -203,29 +207,36 @@ class OrganizationsService:
 
     async def delete_membership(self, session: AsyncSession, principal: Principal, membership: Membership) -> None:
         """Owners remove members; anyone may leave; the last owner stays."""
+        self._refuse_service(principal, "manage memberships")
         if membership.identity_id != principal.identity_id:
             await self.authz.require(principal, "can_manage_members", objects.organization(membership.organization_id),
                                      "remove members of this organization")
+        membership = await self._locked(session, membership)
         if membership.role == "owner" and membership.status == "active":
             await self._ensure_other_owner(session, membership)
         if membership.status == "active":
-            await self.authz.write(session, deletes=[role_tuple(membership), *await self._agent_roles_in(membership)])
+            await self.authz.write(session, deletes=[role_tuple(membership),
+                                                     *await self._agent_roles_in(session, membership)])
             await self.identity.remove_nickname(session, membership.organization_id, membership.identity_id)
         await session.delete(membership)
         await session.flush()
 
-    async def _agent_roles_in(self, membership: Membership) -> builtins.list[TupleKey]:
-        """The leaving member's roles on the org's agents: they end with the membership."""
+    async def _agent_roles_in(self, session: AsyncSession, membership: Membership) -> builtins.list[TupleKey]:
+        """The leaving member's roles on the org's agents: they end with the membership.
+
+        Read from the store as this transaction sees it (the organization is locked), so a grant
+        committed a moment ago is found and revoked too."""
         subject, org = objects.identity(membership.identity_id), objects.organization(membership.organization_id)
-        grants = await self.authz.read(user=subject, obj="agent:")
+        grants = await self.authz.read_stored(session, user=subject, obj="agent:")
         in_org: dict[str, bool] = {}
         for grant in grants:
             if grant.object not in in_org:
-                owners = await self.authz.read(relation="org", obj=grant.object)
+                owners = await self.authz.read_stored(session, relation="org", obj=grant.object)
                 in_org[grant.object] = any(t.user == org for t in owners)
         return [grant for grant in grants if in_org[grant.object]]
 
     async def accept(self, session: AsyncSession, principal: Principal, membership: Membership) -> Membership:
+        self._refuse_service(principal, "manage memberships")
         self._require_invitee(principal, membership)
         if membership.status == "pending":
             membership.status = "active"
@@ -234,6 +245,7 @@ class OrganizationsService:
         return membership
 
     async def decline(self, session: AsyncSession, principal: Principal, membership: Membership) -> None:
+        self._refuse_service(principal, "manage memberships")
         self._require_invitee(principal, membership)
         if membership.status != "pending":
             raise FailedPrecondition("this membership is already active; delete it to leave the organization")
@@ -254,6 +266,40 @@ class OrganizationsService:
             if username:
                 await self.identity.try_set_nickname(session, membership.organization_id, membership.identity_id,
                                                      username)
+
+    @staticmethod
+    def _refuse_service(principal: Principal, action: str) -> None:
+        if principal.is_service:
+            raise PermissionDenied(f"a {principal.identity_type} service identity may not {action}; use a user's "
+                                   "token")
+
+    async def _locked(self, session: AsyncSession, membership: Membership) -> Membership:
+        """Lock the membership's organization for the rest of the transaction, then re-read the
+        membership: every last-owner decision about one organization is taken one at a time."""
+        await lock_rows(session, Organization, [membership.organization_id])
+        current = await session.scalar(select(Membership).where(Membership.id == membership.id)
+                                       .execution_options(populate_existing=True))
+        if current is None:
+            raise NotFound(f"membership {membership.id} not found")
+        return current
+
+    async def ensure_not_last_owner(self, session: AsyncSession, identity_id: uuid.UUID, what: str) -> None:
+        """Before an identity goes (a user, a runner, an app): it must not be the last active owner of
+        an organization. Its organizations are locked as for a leave, so a concurrent leave cannot
+        slip between."""
+        owned = list(await session.scalars(select(Membership.organization_id).where(
+            Membership.identity_id == identity_id, Membership.role == "owner", Membership.status == "active")))
+        await lock_rows(session, Organization, owned)
+        sole = []
+        for organization_id in sorted(owned):
+            others = await session.scalar(select(func.count()).select_from(Membership).where(
+                Membership.organization_id == organization_id, Membership.role == "owner",
+                Membership.status == "active", Membership.identity_id != identity_id))
+            if not others:
+                sole.append(str(organization_id))
+        if sole:
+            raise FailedPrecondition(f"{what} is the last owner of organization {', '.join(sole)}; make another "
+                                     "member an owner or delete the organization first")
 
     async def _ensure_other_owner(self, session: AsyncSession, membership: Membership) -> None:
         owners = await session.scalar(select(func.count()).select_from(Membership).where(

@@ -56,6 +56,6 @@ class RunnersService(CollectionService):
         return {"service_token": token}
 
     async def before_delete(self, session: AsyncSession, principal: Principal, record: Any) -> None:
-        await self.platform.get(UsersService).remove_identity(session, record.id)
+        await self.platform.get(UsersService).remove_identity(session, record.id, f"runner {record.name}")
 
 

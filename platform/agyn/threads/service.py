@@ -22,13 +22,15 @@ from agyn.authorization import objects
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
-from agyn.kit.db import utcnow
+from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import FailedPrecondition, InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
 from agyn.kit.pagination import PageRequest
 from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
+from agyn.metering.records import UsageRecord
+from agyn.metering.service import record_usage
 from agyn.settings import Settings
-from agyn.threads import repository
+from agyn.threads import repository, usage
 from agyn.threads.models import Message, Participant, Recipient, Thread
 from agyn.threads.schemas import MessageCreate
 
@@ -69,6 +71,8 @@ class ThreadsService:
         name = objects.thread(thread.id)
         await self.authz.write(session, [TupleKey(organization, "org", name),
                                          *(TupleKey(objects.identity(i), "participant", name) for i in members)])
+        record = usage.thread_created(thread, principal)
+        after_commit(session, lambda: self._record(record), what="usage thread")
         return thread
 
     async def get(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> Thread:
@@ -143,6 +147,8 @@ class ThreadsService:
         self.platform.events.publish_after_commit(
             session, "message.created", SOURCE, rooms=tuple(participant_room(r) for r in recipients),
             thread_id=str(thread.id), message_id=str(message.id), sender_id=str(principal.identity_id))
+        record = usage.message_sent(message, thread.organization_id, principal)
+        after_commit(session, lambda: self._record(record), what="usage message")
         return message
 
     async def send_to(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
@@ -177,6 +183,10 @@ class ThreadsService:
 
     async def ack_thread(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID) -> int:
         return await repository.ack_thread(session, principal.identity_id, thread_id)
+
+    async def _record(self, record: UsageRecord) -> None:
+        """Metering, once the write it counts is committed (a rolled-back one counts nothing)."""
+        record_usage(self.platform, record)
 
     # --- rules --------------------------------------------------------------------------------
 
@@ -231,6 +241,6 @@ class ThreadsService:
                         not await self.authz.check(principal, "can_initiate", objects.agent(identity_id)):
                     raise PermissionDenied(f"you may not start conversations with agent {reference}: it is private "
                                            "to its owners, maintainers and participants")
-            elif not await self.authz.check(Principal(identity_id, kind), "member", organization):
+            elif not await self.authz.check(Principal(identity_id, kind), "can_join_threads", organization):
                 raise unknown
         return list(by_reference.values())

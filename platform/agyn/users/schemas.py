@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from agyn.identity.nicknames import NICKNAME_PATTERN
 from agyn.kit.http import ReadSchema, ResourceRead, Schema
 from agyn.kit.principal import IdentityType
+from agyn.kit.text import TRIMMED_PATTERN
 from agyn.users.resources import EMAIL, USER
 
 Username = Annotated[str, StringConstraints(pattern=NICKNAME_PATTERN.pattern)]
@@ -55,7 +56,7 @@ class Me(ReadSchema):
 
 
 class ApiTokenCreate(Schema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TRIMMED_PATTERN)]
     expires_at: AwareDatetime | None = Field(default=None, description="RFC 3339; omit for no expiry.")
 
 

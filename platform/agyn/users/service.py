@@ -8,6 +8,7 @@ import re
 import secrets
 import string
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from agyn.users import tokens, workload_tokens
 from agyn.users.models import ApiToken, User
 from agyn.users.schemas import ApiTokenCreate, UserCreate, UserUpdate
 
+RemovalCheck = Callable[[AsyncSession, uuid.UUID, str], Awaitable[None]]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 PROVISION_ATTEMPTS = 5
 
@@ -60,6 +62,9 @@ class UsersService:
         self.authz = authz
         self.clock = clock
         self.principals = tokens.PrincipalCache(token_cache_seconds, clock=clock)
+        self.removal_checks: builtins.list[RemovalCheck] = []
+        """Rules of the modules above that may refuse an identity's deletion (the last owner of an
+        organization); each raises to refuse."""
 
     # --- users -------------------------------------------------------------------------------
 
@@ -180,32 +185,25 @@ class UsersService:
         await self.require_admin(principal)
         if user.id == principal.identity_id:
             raise FailedPrecondition("you cannot delete your own user")
-        await self._ensure_not_last_owner(user)
+        await self.ensure_removable(session, user.id, f"user {user.username}")
         await session.delete(user)
         await session.flush()
-        await self.remove_identity(session, user.id)
+        await self.remove_identity(session, user.id, f"user {user.username}")
         record_audit_event(session, principal, "user.delete", "user", user.id)
 
-    async def remove_identity(self, session: AsyncSession, identity_id: uuid.UUID) -> None:
+    async def ensure_removable(self, session: AsyncSession, identity_id: uuid.UUID, what: str) -> None:
+        for check in self.removal_checks:
+            await check(session, identity_id, what)
+
+    async def remove_identity(self, session: AsyncSession, identity_id: uuid.UUID, what: str) -> None:
         """Forget an identity that is being deleted: its grants, its tokens (they stop working at
-        once) and its registration with its nicknames."""
+        once) and its registration with its nicknames. Refused while it is an organization's last
+        owner."""
+        await self.ensure_removable(session, identity_id, what)
         await self.authz.delete_user(session, objects.identity(identity_id))
         await session.execute(delete(ApiToken).where(ApiToken.identity_id == identity_id))
         after_commit(session, lambda: self._forget(identity_id=identity_id), what="principal cache")
         await self.identity.unregister(session, identity_id)
-
-    async def _ensure_not_last_owner(self, user: User) -> None:
-        """An organization never loses its last owner through the API, not even by a user delete."""
-        subject = objects.identity(user.id)
-        sole: builtins.list[str] = []
-        for owned in await self.authz.read(user=subject, relation="owner", obj="organization:"):
-            owners = await self.authz.read(relation="owner", obj=owned.object)
-            if all(owner.user == subject for owner in owners):
-                sole.append(owned.object.partition(":")[2])
-        if sole:
-            raise FailedPrecondition(
-                f"user {user.username} is the last owner of organization {', '.join(sorted(sole))}; make another "
-                "member an owner or delete the organization first")
 
     async def cluster_admin_ids(self, users: builtins.list[User]) -> set[uuid.UUID]:
         """Which of `users` are cluster admins, in one read of the admin relation."""

@@ -1,7 +1,7 @@
 """workloads
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-26 00:50:54.637487
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import agyn.kit.db
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,98 @@
+"""Spans leave the runtime over OTLP/HTTP (the SDK's exporter) to whatever endpoint is configured; here a
+small local receiver decodes them with the OTLP protobufs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from agyn.agent_runtime.history import HistoryStore
+from agyn.agent_runtime.loop import AgentConfig, AgentLoop, Summarization
+from agyn.agent_runtime.tools import ToolBox
+from agyn.agent_runtime.tracing import Tracing
+from tests.agent_runtime.conftest import HttpMcp, mcp_env
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.spans: list[Any] = []
+        self.resources: list[dict[str, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest.FromString(body)
+                for resource_spans in request.resource_spans:
+                    receiver.resources.append({a.key: a.value.string_value
+                                               for a in resource_spans.resource.attributes})
+                    for scope in resource_spans.scope_spans:
+                        receiver.spans.extend(scope.spans)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+
+    def attributes(self, span: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for attribute in span.attributes:
+            value = attribute.value
+            values[attribute.key] = getattr(value, value.WhichOneof("value"))
+        return values
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    thread.start()
+    yield found
+    found.server.shutdown()
+
+
+async def test_a_turn_exports_its_spans(testllm_url: str, tmp_path: Path, weather_mcp: HttpMcp,
+                                        receiver: Receiver) -> None:
+    tracing = Tracing.exporting(receiver.url, {"agyn.thread.id": "thread-1"})
+    async with ToolBox([weather_mcp.server], env=mcp_env()) as tools:
+        loop = AgentLoop(openai.AsyncOpenAI(base_url=f"{testllm_url}/agn/v1", api_key="k"), tools,
+                         HistoryStore(tmp_path), tracing)
+        result = await loop.run_turn("c", ["weather in Paris?"], AgentConfig(model="simple-tool-call"))
+        assert result.text
+        await loop.run_turn("c2", ["hi"], AgentConfig(model="simple-hello"))
+        # a budget of one token summarizes everything before "thanks" (the turn's own answer does not matter)
+        budget = Summarization(max_tokens=1, keep_tokens=1, model="summarize-tool-pair-history")
+        await loop.run_turn("c", ["thanks"], AgentConfig(model="summarize-tool-pair-turn2", summarization=budget))
+    tracing.shutdown()
+    names = [span.name for span in receiver.spans]
+    assert names.count("invocation.message") == 3
+    assert names.count("llm.call") >= 3 and "tool.execution" in names and "summarization" in names
+    tool = next(receiver.attributes(s) for s in receiver.spans if s.name == "tool.execution")
+    assert tool["agyn.tool.name"] == "get_weather" and tool["agyn.tool.input"] == '{"location": "Paris"}'
+    assert "18°C" in tool["agyn.tool.output"]
+    llm = [receiver.attributes(s) for s in receiver.spans if s.name == "llm.call"]
+    assert llm[0]["gen_ai.request.model"] == "simple-tool-call" and llm[0]["gen_ai.usage.input_tokens"] > 0
+    events = [s for s in receiver.spans if s.name == "llm.call"][0].events
+    assert [e.name for e in events] == ["agyn.llm.context_item"]
+    root = {s.span_id for s in receiver.spans if s.name == "invocation.message"}
+    assert all(s.parent_span_id in root for s in receiver.spans if s.name in ("llm.call", "tool.execution"))
+    assert receiver.resources[0]["service.name"] == "agyn-agent-runtime"
+    assert receiver.resources[0]["agyn.thread.id"] == "thread-1"
+
+
+def test_tracing_is_off_without_an_endpoint() -> None:
+    tracing = Tracing.exporting(None)
+    assert tracing.provider is None
+    with tracing.tracer.start_as_current_span("invocation.message") as span:
+        assert not span.is_recording()
