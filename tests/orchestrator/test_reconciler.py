@@ -144,3 +144,19 @@ def test_a_failure_seen_in_this_pass_waits_before_the_retry() -> None:
     decisions = decide(world([someone], [local], [pair], active=[failing],
                              observed={failing.id: Observed(failing.id, "exited", exit_code=3)}))
     assert [d.kind for d in decisions] == ["observe", "wait"]
+
+
+def test_a_workload_being_stopped_is_stopped_whatever_ends_it() -> None:
+    someone = agent()
+    local = runner()
+    stopping = [workload(someone, Pair(uuid.uuid4(), someone.id), local.id, status="stopping") for _ in range(4)]
+    silent = workload(someone, Pair(uuid.uuid4(), someone.id), local.id, status="stopping",
+                      updated_at=NOW - timedelta(minutes=2))
+    observed = {stopping[0].id: Observed(stopping[0].id, "exited", exit_code=-9),
+                stopping[1].id: Observed(stopping[1].id, "lost"),
+                stopping[2].id: Observed(stopping[2].id, "running")}
+    decisions = decide(world([someone], [local], [], active=[*stopping, silent], observed=observed))
+    kinds = {(d.workload_id, d.kind, getattr(d, "status", None)) for d in decisions if hasattr(d, "workload_id")}
+    assert kinds == {(stopping[0].id, "observe", "stopped"), (stopping[1].id, "observe", "stopped"),
+                     (stopping[2].id, "stop", None), (stopping[3].id, "stop", None),
+                     (silent.id, "observe", "stopped")}

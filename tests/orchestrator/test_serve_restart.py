@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cli.test_cli import Serve, admin_token, agyn, cli_env
+from tests.cli.test_cli import AGYN, Serve, admin_token, agyn, cli_env
 from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from tests.orchestrator.support import RUNTIME_COMMAND, alive
 
@@ -132,3 +133,33 @@ def _kill_and_restart(tmp_path: Path, env: dict[str, str]) -> None:
         assert second.stop() == 0
     assert not any(alive(pid) for pid in workload_pids(data, setup))  # a clean stop ends its workloads too
     assert marked_pids(data) == []
+
+
+def test_agyn_orchestrator_runs_the_control_loop_apart_from_the_api(tmp_path: Path) -> None:
+    """`agyn serve` with its orchestrator off answers the API; `agyn orchestrator`, another process on
+    the same database, starts the workload (its local runner calls the API's URL)."""
+    data = tmp_path / "data"
+    api = Serve(data, cwd=tmp_path, env=cli_env(AGYN_ORCHESTRATOR__ENABLED="false"))
+    orchestrator = None
+    try:
+        api.wait_healthy()
+        setup = world(api.url, admin_token(api))
+        with client(api.url, setup["token"]) as ann:
+            ok(ann.post(f"/api/v1/threads/{setup['thread']['id']}/messages", json={"body": "apart"}), 201)
+        time.sleep(1)
+        assert replies(api.url, setup) == []  # nobody orchestrates yet
+        orchestrator = subprocess.Popen(
+            [str(AGYN), "orchestrator", "--data-dir", str(data)], cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=cli_env(AGYN_RUNNER__RUNTIME_COMMAND=RUNTIME_COMMAND,
+                                                  AGYN_RUNNER__PLATFORM_URL=api.url,
+                                                  AGYN_ORCHESTRATOR__TICK_SECONDS="0.2"))
+        [answer] = until(lambda: replies(api.url, setup), timeout=60, what="the reply")
+        assert "apart" in answer
+        [pid] = workload_pids(data, setup)
+    finally:
+        if orchestrator is not None:
+            orchestrator.send_signal(signal.SIGINT)
+            output = orchestrator.communicate(timeout=30)[0].decode()
+        api.stop()
+    assert orchestrator.returncode == 0, output
+    assert not alive(pid)  # its workloads stop with it

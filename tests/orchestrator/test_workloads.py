@@ -4,6 +4,7 @@ move; processes are real (the scripted runtime, an MCP server)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -12,6 +13,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from agyn.kit.db import discard_after_commit
+from agyn.kit.principal import IdentityType, Principal
+from agyn.threads.models import Thread
+from agyn.threads.schemas import MessageCreate
+from agyn.threads.service import ThreadsService
 from agyn.users.models import WorkloadToken
 from tests.orchestrator.support import Live, alive, eventually, live_platform
 from tests.support.clock import FakeClock
@@ -47,6 +53,16 @@ async def only_workload(live: Live, **params: Any) -> dict[str, Any]:
     return workload
 
 
+CONTRACT = {"AGYN_PLATFORM_URL", "AGYN_WORKLOAD_TOKEN", "AGYN_WORKLOAD_ID", "AGYN_THREAD_ID", "AGYN_AGENT_ID",
+            "AGYN_ORGANIZATION_ID", "AGYN_LLM_BASE_URL", "AGYN_STATE_DIR", "AGYN_MCP_SERVERS", "AGYN_VOLUMES",
+            "AGYN_HOOKS"}
+
+
+def environment(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
 def pids(data_dir: Path, agent_id: str, thread_id: str) -> list[int]:
     path = data_dir / "state" / agent_id / thread_id / "pids"
     return [int(line) for line in path.read_text().split()] if path.exists() else []
@@ -79,6 +95,15 @@ async def test_a_message_starts_a_workload_that_idles_out_and_restarts_with_its_
         async with httpx.AsyncClient() as client:  # the MCP server listens on its MCP_PORT, on localhost
             assert (await client.get(mcp_url)).status_code == 404
         assert "GREETING" not in log and "hi" not in (directory / "workload.json").read_text()
+        marker = json.loads((directory / "workload.json").read_text())
+        environ = {p["name"]: environment(p["pid"]) for p in marker["processes"]}
+        runtime, mcp = environ["runtime"], environ["mcp-files"]
+        assert runtime["GREETING"] == "hi" and runtime["AGYN_WORKLOAD_TOKEN"].startswith("agyn_wl_")
+        assert runtime["AGYN_LLM_BASE_URL"] == live.url + "/v1" and runtime["AGYN_THREAD_ID"] == thread_id
+        assert json.loads(runtime["AGYN_VOLUMES"]) == {"/workspace": str(next(
+            (tmp_path / "data" / "volumes").glob(f"*/{thread_id}")))}
+        assert "MCP_PORT" in mcp and "AGYN_WORKLOAD_TOKEN" not in mcp and "GREETING" not in mcp
+        assert not {k for k in runtime if k.startswith("AGYN_")} - CONTRACT  # nothing of the platform's own
         assert {e.payload["workload_id"] for e in events.take()} == {workload["id"]}
         first_pids = pids(tmp_path / "data", agent["id"], thread_id)
         assert first_pids and all(alive(pid) for pid in first_pids)
@@ -118,3 +143,20 @@ async def _status(live: Live, thread_id: str, status: str) -> dict[str, Any] | N
 async def _at_least(found: Any, count: int) -> list[str] | None:
     items: list[str] = await found
     return items if len(items) >= count else None
+
+
+async def test_the_tick_alone_converges(database_url: str, tmp_path: Path) -> None:
+    """A message whose `message.created` never went out (events are hints) is still answered."""
+    async with live_platform(database_url, tmp_path / "data") as live:
+        team = await make_team(live.api)
+        agent = await team.org.agent(nickname="helper")
+        thread = await team.thread(team.bob, "@helper")
+        threads = live.platform.get(ThreadsService)
+        async with live.platform.database.transaction() as session:
+            found = await session.get(Thread, uuid.UUID(thread["id"]))
+            assert found is not None
+            await threads.send(session, Principal(uuid.UUID(team.bob.id), IdentityType.user), found,
+                               MessageCreate(body="silent"))
+            discard_after_commit(session)  # no event: only the periodic pass can find it
+        [reply] = await eventually(lambda: replies(team, thread["id"], agent["id"]), what="the reply")
+        assert "silent" in reply

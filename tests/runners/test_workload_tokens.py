@@ -132,6 +132,18 @@ async def test_the_proxy_serves_a_workload_its_agents_model_only(api: Api) -> No
     assert len(both.json()["data"]) == 2
 
 
+async def test_a_token_minted_without_its_organization_takes_the_threads(api: Api) -> None:
+    team = await make_team(api)
+    helper = await team.org.agent(nickname="helper")
+    thread = await team.thread(team.bob, "@helper")
+    platform = api.app.state.platform
+    async with platform.database.transaction() as session:
+        token = await workload_tokens.issue(session, platform, agent_id=uuid.UUID(helper["id"]),
+                                            thread_id=uuid.UUID(thread["id"]), workload_id=uuid.uuid4(),
+                                            ttl=timedelta(minutes=1))
+    assert (await api.client.get(f"/api/v1/threads/{thread['id']}", headers=api.auth(token))).status_code == 200
+
+
 async def test_revoked_and_expired_workload_tokens_stop_working(api: Api) -> None:
     team = await make_team(api)
     helper = await team.org.agent(nickname="helper")

@@ -31,6 +31,8 @@ class Lease:
         if self.is_sqlite:
             self.held = True
             return True
+        if self.held and self._connection is not None:
+            return True  # a session lock is held until released or the session ends
         if self._connection is None:
             try:
                 self._connection = await asyncpg.connect(self._plain_url())

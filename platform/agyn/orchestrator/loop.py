@@ -1,12 +1,14 @@
-"""When the orchestrator runs: while it holds the lease, a pass on every wake-up (`message.created`,
-`agent.updated`, a workload's runtime ending) and on a periodic tick. Events are hints: the tick alone
-converges, and a pass that changed something is followed by another at once."""
+"""When the orchestrator runs: while it holds the lease, a pass over every pair on the periodic tick and
+when woken (`agent.updated`, a workload's runtime ending, a runner's report), and a pass over one
+thread's pairs when a message arrives there (so a start does not wait for a pass over everything).
+Events are hints: the tick alone converges."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import uuid
 
 from agyn.kit.events import Event
 from agyn.orchestrator.lease import Lease
@@ -14,8 +16,6 @@ from agyn.orchestrator.service import Orchestrator, Report
 
 log = logging.getLogger("agyn.orchestrator")
 
-FOLLOW_UP_PASSES = 5
-"""Passes run back to back after one that acted (a start is followed by its first observation)."""
 
 
 class OrchestratorLoop:
@@ -25,6 +25,8 @@ class OrchestratorLoop:
         self.tick = tick
         self.lease_retry = lease_retry
         self._wake = asyncio.Event()
+        self._hinted: set[uuid.UUID] = set()
+        self._full = True
         self._task: asyncio.Task[None] | None = None
         self.leading = asyncio.Event()
         self.passes = 0
@@ -44,10 +46,17 @@ class OrchestratorLoop:
         await self.lease.release()
 
     def wake(self) -> None:
+        """Something changed that may concern any pair: the next pass looks at every one."""
+        self._full = True
         self._wake.set()
 
     async def on_event(self, event: Event) -> None:
         self.wake()
+
+    async def on_message(self, event: Event) -> None:
+        """A message: its thread's pairs are looked at first, in a pass of their own."""
+        self._hinted.add(uuid.UUID(event.payload["thread_id"]))
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
@@ -58,28 +67,26 @@ class OrchestratorLoop:
             if not self.leading.is_set():
                 log.info("this process leads the orchestration")
                 self.leading.set()
-            follow_ups = 0
-            while True:
-                self._wake.clear()
-                report = await self._pass()
-                acted = report is not None and any(k != "wait" for k in report.decisions)
-                if acted and follow_ups < FOLLOW_UP_PASSES:
-                    follow_ups += 1
-                    await asyncio.sleep(0)
-                    continue
-                break
+            self._wake.clear()
+            hinted, self._hinted = self._hinted, set()
+            full, self._full = self._full, False
+            report = await self._pass() if full else await self._pass(hinted) if hinted else None
+            if self._full or self._hinted:
+                continue  # woken while it ran
             timeout = self.tick
             if report is not None and report.next_at is not None:
                 until = (report.next_at - self.orchestrator.platform.clock.now()).total_seconds()
                 timeout = max(0.01, min(timeout, until))
-            await self._sleep(timeout)
+            if not await self._sleep(timeout):
+                self._full = True  # the tick: every pair
             if not await self.lease.still_held():
-                log.warning("this process lost the orchestration lease")
+                log.warning("this process lost the orchestration lease; its local workloads stop")
                 self.leading.clear()
+                await self.orchestrator.stop_local_workloads()
 
-    async def _pass(self) -> Report | None:
+    async def _pass(self, thread_ids: set[uuid.UUID] | None = None) -> Report | None:
         try:
-            report = await self.orchestrator.reconcile_once()
+            report = await self.orchestrator.reconcile_once(thread_ids)
         except Exception:
             log.exception("a reconcile pass failed; the next one tries again")
             return None
@@ -87,6 +94,10 @@ class OrchestratorLoop:
         self.last_report = report
         return report
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait for a wake-up or the timeout; True when woken."""
+        try:
             await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

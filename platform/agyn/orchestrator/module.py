@@ -43,7 +43,7 @@ async def stop(platform: Platform) -> None:
 
 def subscriptions(platform: Platform) -> list[tuple[str, object]]:
     loop = platform.get(OrchestratorLoop)
-    return [("message.created", loop.on_event), ("agent.updated", loop.on_event),
+    return [("message.created", loop.on_message), ("agent.updated", loop.on_event),
             (RUNNER_REPORTED, loop.on_event)]
 
 

@@ -101,6 +101,8 @@ class Observe:
     reason: str
     failure_reason: str | None = None
     containers: tuple[ContainerState, ...] = ()
+    containers_only: bool = False
+    """Only the containers changed: the status stays whatever it is by then (a touch may have moved it)."""
     kind: Literal["observe"] = "observe"
 
 
@@ -138,6 +140,13 @@ Decision = Observe | Start | Stop | Degrade | Wait
 
 
 def _observe(workload: WorkloadView, observed: Observed | None, world: World) -> Observe | None:
+    if workload.status == "stopping":  # whatever ends it now, it was being stopped
+        if observed is not None and observed.status in ("exited", "lost", "reaped"):
+            return Observe(workload.id, "stopped", "its processes ended while it was being stopped",
+                           containers=observed.containers)
+        if observed is None and workload.updated_at + world.lost_after <= world.now:
+            return Observe(workload.id, "stopped", "its runner has been silent since it was asked to stop it")
+        return None
     if observed is None:
         if workload.status in ("starting", "running") and workload.updated_at + world.lost_after <= world.now:
             return Observe(workload.id, "failed", "its runner has not reported it for "
@@ -166,7 +175,7 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
     if containers and workload.status in ("starting", "running") and \
             [c.to_json() for c in containers] != list(workload.containers):
         return Observe(workload.id, workload.status, "its containers changed",  # type: ignore[arg-type]
-                       containers=containers)
+                       containers=containers, containers_only=True)
     return None
 
 

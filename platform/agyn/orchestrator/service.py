@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.agents.models import Agent
@@ -38,7 +38,7 @@ from agyn.orchestrator.reconciler import (
 )
 from agyn.orchestrator.spec import ConfigInvalid, attached_volumes, build_spec
 from agyn.runners import repository
-from agyn.runners.models import Runner, Workload
+from agyn.runners.models import ACTIVE, Runner, Workload
 from agyn.runners.runtime import Observed, StartFailed
 from agyn.runners.workloads import WorkloadsService, publish_workload
 from agyn.settings import Settings
@@ -84,9 +84,11 @@ class Orchestrator:
 
     # --- one pass -------------------------------------------------------------------------------
 
-    async def reconcile_once(self) -> Report:
+    async def reconcile_once(self, thread_ids: set[uuid.UUID] | None = None) -> Report:
+        """One pass over every pair, or over these threads' pairs only (a message's hint: the start it
+        calls for does not wait for a pass over the whole world)."""
         began = time.perf_counter()
-        world, rows, agents = await self.gather()
+        world, rows, agents = await self.gather(thread_ids)
         decisions = decide(world)
         report = Report()
         for decision in decisions:
@@ -97,11 +99,12 @@ class Orchestrator:
         report.seconds = time.perf_counter() - began
         return report
 
-    async def gather(self) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]]:
+    async def gather(self, thread_ids: set[uuid.UUID] | None = None
+                     ) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]]:
         now = self.platform.clock.now()
         async with self.platform.database.transaction() as session:
-            desired = await threads_repository.pairs_with_unacked(session)
-            active = await repository.active_workloads(session)
+            desired = await threads_repository.pairs_with_unacked(session, thread_ids)
+            active = await repository.active_workloads(session, thread_ids)
             pairs = set(desired)
             history_rows = await repository.history_of(session, pairs - {Pair(w.thread_id, w.agent_id)
                                                                          for w in active})
@@ -122,7 +125,7 @@ class Orchestrator:
                 workload.runner_id not in presence or presence[workload.runner_id].last_seen_at <= window)
             if runtime is not None and not silent:  # an offline runner's last report is stale
                 observed[workload.id] = await runtime.inspect(workload.id)
-        load = Counter(w.runner_id for w in active)
+        load = Counter(w.runner_id for w in active) if thread_ids is None else await self._load()
         world = World(
             now=now, desired=desired,
             active=[WorkloadView(w.id, w.thread_id, w.agent_id, w.runner_id, w.status, w.agent_state, w.created_at,
@@ -139,6 +142,13 @@ class Orchestrator:
             history={pair: _history(rows) for pair, rows in history_rows.items()},
             open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after)
         return world, {w.id: w for w in active}, agents
+
+    async def _load(self) -> Counter[uuid.UUID]:
+        """Active workloads per runner (a hinted pass sees only its threads' own)."""
+        async with self.platform.database.transaction() as session:
+            rows = await session.execute(select(Workload.runner_id, func.count()).where(Workload.status.in_(ACTIVE))
+                                         .group_by(Workload.runner_id))
+            return Counter({row[0]: int(row[1]) for row in rows})
 
     # --- applying decisions -------------------------------------------------------------------
 
@@ -167,9 +177,11 @@ class Orchestrator:
             row = await session.get(Workload, workload.id)
             if row is None or row.status not in ("starting", "running", "stopping"):
                 return
-            row.status, row.updated_at = decision.status, now
             if decision.containers:
                 row.containers = [c.to_json() for c in decision.containers]
+            if decision.containers_only or (row.status == "stopping" and decision.status == "running"):
+                return  # what the pass saw is older than what happened since (a touch, a stop)
+            row.status, row.updated_at = decision.status, now
             if decision.status == "running":
                 row.started_at = row.started_at or now
             elif decision.status != "starting":
@@ -326,16 +338,23 @@ class Orchestrator:
     async def stop_local_workloads(self) -> None:
         """This process is stopping (or no longer leads): its local workloads stop with it, recorded as
         stopped so the next leader starts what still has work at once."""
-        if self.local_runner_id is None:
+        runtime = self.workloads.runtimes.get(self.local_runner_id) if self.local_runner_id else None
+        if runtime is None or not await runtime.list():
             return
-        async with self.platform.database.transaction() as session:
-            local = [w for w in await repository.active_workloads(session) if w.runner_id == self.local_runner_id]
-            agents = {a.id: a for a in (await session.scalars(
-                select(Agent).where(Agent.id.in_({w.agent_id for w in local})))).all()} if local else {}
-        runtime = self.workloads.runtimes.get(self.local_runner_id)
-        for workload in local:
-            if runtime is not None and workload.id in await runtime.list():
-                await self.stop(workload, "the platform is stopping", agents)
+        try:
+            async with self.platform.database.transaction() as session:
+                local = [w for w in await repository.active_workloads(session)
+                         if w.runner_id == self.local_runner_id]
+                agents = {a.id: a for a in (await session.scalars(
+                    select(Agent).where(Agent.id.in_({w.agent_id for w in local})))).all()} if local else {}
+            for workload in local:
+                if workload.id in await runtime.list():
+                    await self.stop(workload, "the platform is stopping", agents)
+        except Exception:
+            log.exception("cannot record the local workloads' stop; their processes stop all the same")
+        finally:
+            for workload_id in await runtime.list():  # whatever the database could not be told about
+                await runtime.stop(workload_id)
 
 
 def _history(rows: list[Workload]) -> History:

@@ -149,12 +149,14 @@ class LocalRuntime:
                 link.symlink_to(path)
             volumes[volume.mount_path] = str(path)
         base = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        env = {**base, **spec.env, "AGYN_STATE_DIR": str(state), "AGYN_VOLUMES": json.dumps(volumes),
-               "AGYN_HOOKS": json.dumps(spec.hooks)}
+        shared = {**base, "AGYN_VOLUMES": json.dumps(volumes)}
+        env = {**shared, **spec.env, "AGYN_STATE_DIR": str(state), "AGYN_HOOKS": json.dumps(spec.hooks)}
+        # init scripts see the agent's ENVs but not its token; MCP servers only their own ENVs
+        prepare = {k: v for k, v in env.items() if k != "AGYN_WORKLOAD_TOKEN"}
         for index, script in enumerate(spec.init_scripts):
             name = f"init-{index}"
             container = workload.containers[name] = ContainerState(name, "init", "running", started_at=_now())
-            process = await self._spawn(workload, name, ["/bin/sh", "-c", script], env)
+            process = await self._spawn(workload, name, ["/bin/sh", "-c", script], prepare)
             try:
                 code = await asyncio.wait_for(process.wait(), INIT_TIMEOUT)
             except TimeoutError:
@@ -172,7 +174,7 @@ class LocalRuntime:
             name = f"mcp-{mcp.name}"
             workload.containers[name] = ContainerState(name, "sidecar", "running", started_at=_now())
             await self._spawn(workload, name, ["/bin/sh", "-c", mcp.command],
-                              {**env, **mcp.env, "MCP_PORT": str(port)}, watch=True)
+                              {**shared, **mcp.env, "MCP_PORT": str(port)}, watch=True)
             servers.append({"name": mcp.name, "transport": "streamable_http",
                             "url": f"http://127.0.0.1:{port}/mcp"})
         env["AGYN_MCP_SERVERS"] = json.dumps(servers)

@@ -19,10 +19,12 @@ HISTORY = 11
 """Workloads of a pair read for its history: enough to count ten consecutive failures."""
 
 
-async def active_workloads(session: AsyncSession) -> list[Workload]:
-    """Every workload that is starting, running or stopping."""
-    return list((await session.scalars(select(Workload).where(Workload.status.in_(ACTIVE))
-                                       .order_by(Workload.id))).all())
+async def active_workloads(session: AsyncSession, thread_ids: Collection[uuid.UUID] | None = None) -> list[Workload]:
+    """Every workload that is starting, running or stopping (on these threads, when given)."""
+    statement = select(Workload).where(Workload.status.in_(ACTIVE))
+    if thread_ids is not None:
+        statement = statement.where(Workload.thread_id.in_(thread_ids))
+    return list((await session.scalars(statement.order_by(Workload.id))).all())
 
 
 async def history_of(session: AsyncSession, pairs: Collection[Pair]) -> dict[Pair, list[Workload]]:

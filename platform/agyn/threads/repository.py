@@ -163,16 +163,19 @@ class Pair:
     agent_id: uuid.UUID
 
 
-async def pairs_with_unacked(session: AsyncSession) -> list[Pair]:
-    """The (thread, agent) pairs where an agent has unacknowledged messages on an active thread: the
-    orchestrator's desired state (one workload per pair). Degraded threads are left alone (their
-    agents failed to start too often) and so are archived ones (nothing can be sent to them)."""
-    rows = await session.execute(
-        select(Recipient.thread_id, Recipient.participant_id).distinct()
-        .join(Thread, and_(Thread.id == Recipient.thread_id, Thread.status == "active"))
-        .join(Identity, and_(Identity.id == Recipient.participant_id, Identity.type == IdentityType.agent.value))
-        .where(Recipient.acked_at.is_(None))
-        .order_by(Recipient.thread_id, Recipient.participant_id))
+async def pairs_with_unacked(session: AsyncSession, thread_ids: Collection[uuid.UUID] | None = None) -> list[Pair]:
+    """The (thread, agent) pairs where an agent has unacknowledged messages on an active thread (of
+    these threads, when given): the orchestrator's desired state (one workload per pair). Degraded
+    threads are left alone (their agents failed to start too often) and so are archived ones (nothing
+    can be sent to them)."""
+    statement = (select(Recipient.thread_id, Recipient.participant_id).distinct()
+                 .join(Thread, and_(Thread.id == Recipient.thread_id, Thread.status == "active"))
+                 .join(Identity, and_(Identity.id == Recipient.participant_id,
+                                      Identity.type == IdentityType.agent.value))
+                 .where(Recipient.acked_at.is_(None)))
+    if thread_ids is not None:
+        statement = statement.where(Recipient.thread_id.in_(thread_ids))
+    rows = await session.execute(statement.order_by(Recipient.thread_id, Recipient.participant_id))
     return [Pair(row.thread_id, row.participant_id) for row in rows]
 
 

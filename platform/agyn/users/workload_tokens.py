@@ -13,7 +13,7 @@ import string
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Uuid, column, delete, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.kit.db import after_commit
@@ -37,9 +37,19 @@ def looks_like_workload_token(value: str) -> bool:
         all(c in _ALPHABET for c in body)
 
 
+_THREADS = table("threads", column("id", Uuid()), column("organization_id", Uuid()))
+"""The threads table as far as a token needs it (the threads module sits above this one)."""
+
+
 async def issue(session: AsyncSession, platform: Platform, *, agent_id: uuid.UUID, thread_id: uuid.UUID,
-                workload_id: uuid.UUID, organization_id: uuid.UUID, ttl: timedelta = DEFAULT_TTL) -> str:
-    """Mint a token for a workload; the plain value is returned this once only."""
+                workload_id: uuid.UUID, organization_id: uuid.UUID | None = None,
+                ttl: timedelta = DEFAULT_TTL) -> str:
+    """Mint a token for a workload (its organization is the thread's unless given); the plain value is
+    returned this once only."""
+    if organization_id is None:
+        organization_id = await session.scalar(select(_THREADS.c.organization_id).where(_THREADS.c.id == thread_id))
+        if organization_id is None:
+            raise ValueError(f"no thread {thread_id}")
     plain = generate()
     session.add(WorkloadToken(token_hash=tokens.hash_token(plain), agent_id=agent_id, thread_id=thread_id,
                               workload_id=workload_id, organization_id=organization_id,
