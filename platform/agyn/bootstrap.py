@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agyn.kit.crypto import write_secret_file
+from agyn.kit.db import lock_name
 from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
 from agyn.kit.state import PlatformState
@@ -47,6 +48,8 @@ async def bootstrap(platform: Platform) -> BootstrapResult | None:
     """Create the system org and the first admin unless done before; the token when created now."""
     users, organizations = platform.get(UsersService), platform.get(OrganizationsService)
     async with platform.database.transaction() as session:
+        # replicas starting together on one database: the second waits here, then finds it done
+        await lock_name(session, BOOTSTRAP_KEY)
         if await session.get(PlatformState, BOOTSTRAP_KEY) is not None:
             return None
         admin, _ = await users.create(
@@ -59,5 +62,6 @@ async def bootstrap(platform: Platform) -> BootstrapResult | None:
                                                      ApiTokenCreate(name="bootstrap admin token"))
         session.add(PlatformState(key=BOOTSTRAP_KEY, value=str(admin.id)))
         await session.flush()
+        # before the commit: a crash in between leaves no bootstrap behind the file, so the next start redoes both
         path = write_secret_file(platform.get(Settings).admin_token_path, plain)
     return BootstrapResult(plain, path)

@@ -113,6 +113,15 @@ async def lock_rows(session: AsyncSession, model: type[Any], ids: Iterable[uuid.
     return set(result.scalars())
 
 
+async def lock_name(session: AsyncSession, name: str) -> None:
+    """Serialize the transactions that take the same `name` until this one ends, for a rule with no
+    row to lock yet (first-start bootstrap: "create unless it exists"). PostgreSQL: a transaction-level
+    advisory lock. SQLite: nothing to do, one process serves a database file.
+    """
+    if session.bind is not None and session.bind.dialect.name != "sqlite":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def restrict_file(path: Path) -> None:
     """Create `path` empty with mode 0600 unless it exists (the SQLite database: hashes, ciphertext).
 
