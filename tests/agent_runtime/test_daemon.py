@@ -20,7 +20,7 @@ from agyn.kit.clock import SYSTEM_CLOCK
 from agyn.kit.db import Database
 from agyn.users import workload_tokens
 from tests.agent_runtime.conftest import AGYN, ProxyWorld, Server, make_proxy_world
-from tests.cli.test_cli import cli_env
+from tests.cli.test_cli import cli_env, stop_process
 
 TESTS = ["simple-state", "shell-threads-send", "simple-hello"]
 REPLY_TIMEOUT = 60.0
@@ -104,14 +104,7 @@ class Runtime:
         return self.log.read_text()
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, signal.SIGTERM)
 
 
 async def start_runtime(world: ProxyWorld, agent: dict[str, Any], thread_id: str, workdir: Path,

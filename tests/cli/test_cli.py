@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -59,6 +60,19 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert lines[0].startswith("error: "), result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     return lines[0]
+
+
+def stop_process(process: subprocess.Popen[Any], signal_number: int = signal.SIGINT, timeout: float = 20) -> int:
+    """Signal a process (Ctrl+C by default, as a person would), kill it if it outlives `timeout`;
+    returns its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal_number)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def free_port() -> int:
@@ -105,14 +119,7 @@ class Serve:
 
     def stop(self) -> int:
         """Ctrl+C, as a person would; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process)
 
 
 def me(url: str, token: str) -> httpx.Response:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from agyn.authorization.service import AuthorizationService
 from agyn.kit.events import Event
 from agyn.kit.platform import Platform
 from agyn.notifications.service import NotificationsService
+from tests.cli.test_cli import stop_process
 from tests.conftest import Api, User, empty_database, make_settings
 
 REDIS_URL = os.environ.get("AGYN_TEST_REDIS_URL")
@@ -188,11 +188,4 @@ class ServeProcess:
                     await asyncio.sleep(0.05)
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process)
