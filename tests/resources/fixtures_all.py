@@ -9,7 +9,8 @@ Every body holds a unique value, so two bodies of one kind always differ.
 
 A `World` is an organization owned by `owner`, with `member` and `bystander` as active members,
 an `outsider` who belongs nowhere, and the cluster admin; on request (`add_service_callers`), a
-`runner` of the organization and an `app` installed in it, calling with their service tokens.
+`runner` of the organization and an `app` installed in it, calling with their service tokens, and a
+`workload` of another agent of the organization, calling with its workload token.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import httpx
 
 from agyn.kit.resources import Resource
 from agyn.modules import load_registry
+from agyn.users import workload_tokens
 from tests.conftest import Api, User
 
 REGISTRY = load_registry()
-ROLES = ("admin", "owner", "member", "outsider", "runner", "app")
-Role = Literal["admin", "owner", "member", "outsider", "runner", "app"]
+ROLES = ("admin", "owner", "member", "outsider", "runner", "app", "workload")
+Role = Literal["admin", "owner", "member", "outsider", "runner", "app", "workload"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class World:
     organization_id: str = ""
     runner: User | None = None
     app: User | None = None
+    workload: User | None = None
     made: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _shared: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -175,6 +178,16 @@ class World:
         assert installed.status_code == 201, installed.text
         self.runner = User(runner.json()["id"], runner.json()["name"], runner.json()["service_token"])
         self.app = User(app.json()["id"], app.json()["slug"], app.json()["service_token"])
+        # a workload of another agent of the organization, in a thread of its own, as the orchestrator starts one
+        agent = await self.make("agents")
+        thread = await self.client.post("/api/v1/threads", headers=self.owner.headers, json={
+            "organization_id": self.organization_id, "participants": [agent["id"]]})
+        assert thread.status_code == 201, thread.text
+        platform = self.api.app.state.platform
+        async with platform.database.transaction() as session:
+            token = await workload_tokens.issue(session, platform, agent_id=uuid.UUID(agent["id"]),
+                                                thread_id=uuid.UUID(thread.json()["id"]), workload_id=uuid.uuid4())
+        self.workload = User(agent["id"], agent["name"], token)
 
     async def organization(self) -> dict[str, Any]:
         """A new organization of the owner's, with the member and the bystander in it."""

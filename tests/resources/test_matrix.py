@@ -4,7 +4,9 @@ Callers: the cluster admin, the owner of the organization, one of its members, a
 belongs to no organization of the world, and two service identities calling with their tokens: a
 runner of the organization and an app installed in it. Neither is a member (least privilege), so
 both see and do what an outsider does, except that they may not found an organization nor invite
-members (403). A caller who cannot see an object gets 404; one who sees
+members (403). A workload token (another agent's, confined to its own thread) reads its agent's
+configuration only: everything else is refused (403), and another agent's objects are not there (404,
+unlisted). A caller who cannot see an object gets 404; one who sees
 it but may not act gets 403; a create naming an object the caller cannot see (the organization, the
 agent, the app) is 400 on that field, as any unresolvable reference is. Members read the
 organization's resources and its agents' metadata, but not the agents' configuration.
@@ -48,13 +50,28 @@ class Expect:
     services: dict[str, Cell] | None = None
     """What a runner or an app gets where it differs from the outsider, by verb."""
 
-    def cell(self, verb: str, role: str) -> Cell:
+    def cell(self, verb: str, role: str, kind: str = "") -> Cell:
+        if role == "workload":
+            return workload_cell(kind, verb)
         if role in SERVICE_CALLERS:
             return (self.services or {}).get(verb, getattr(self, verb)[ROLES.index("outsider")])
         row: Row = getattr(self, verb)
         return row[ROLES.index(role)]
 
 
+def workload_cell(kind: str, verb: str) -> Cell:
+    """A workload token (another agent's, in its own thread) reads its agent's configuration and
+    nothing else: the configuration collections list empty and their items (another agent's) are not
+    there, as is another agent; every other call is refused outright."""
+    collection = kind.split(":")[0]
+    if collection in WORKLOAD_READS and verb == "list":
+        return UNLISTED
+    if collection in (*WORKLOAD_READS, "agents") and verb == "get":
+        return 404
+    return 403
+
+
+WORKLOAD_READS = ("skills", "init-scripts", "mcps", "hooks", "envs")
 ORG = unseen("organization_id")
 MATRIX: dict[str, Expect] = {
     # cluster admins manage users; everyone else sees only themself
@@ -203,5 +220,5 @@ def test_the_matrix_covers_every_collection() -> None:
 @pytest.mark.parametrize(("kind", "role", "verb"), [
     pytest.param(kind, role, verb, id=f"{kind}-{verb}-{role}") for kind in MATRIX for verb in VERBS for role in ROLES])
 async def test_cell(world: World, kind: str, role: Role, verb: str) -> None:
-    expected: Any = MATRIX[kind].cell(verb, role)
+    expected: Any = MATRIX[kind].cell(verb, role, kind)
     await CHECKS[verb](world, SPECS[kind], role, expected)
