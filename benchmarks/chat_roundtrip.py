@@ -21,21 +21,19 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from served import AGYN, ServedPlatform, cpu_ms
 
 REPO = Path(__file__).resolve().parent.parent
-AGYN = Path(sys.executable).with_name("agyn")
 WEATHER = '{"temperature": "18°C", "condition": "partly cloudy"}'
 
 
@@ -55,44 +53,13 @@ def suite(turns: int) -> str:
     return json.dumps({"name": "bench", "protocol": "openai", "tests": {"chat": chat, "tool": tool, "hello": hello}})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Platform:
+class Platform(ServedPlatform):
     def __init__(self, workdir: Path, database_url: str | None, turns: int) -> None:
         suites = workdir / "suites"
         suites.mkdir()
         (suites / "bench.yaml").write_text(suite(turns))  # JSON is YAML
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
-        env.update(AGYN_TESTLLM__SUITES_DIR=str(suites), AGYN_LOG_LEVEL="warning", PYTHONPATH=str(REPO),
-                   PATH=f"{AGYN.parent}{os.pathsep}{env.get('PATH', '')}", AGYN_CLIENT_CONFIG="/nonexistent")
-        if database_url:
-            env["AGYN_DATABASE_URL"] = database_url
-            subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env, check=True)
-        self.log = (workdir / "serve.log").open("w")
-        self.process = subprocess.Popen([str(AGYN), "serve", "--data-dir", str(workdir / "data"), "--port",
-                                         str(self.port)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.admin = (workdir / "data" / "admin-token").read_text().strip()
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        super().__init__(workdir, database_url, AGYN_TESTLLM__SUITES_DIR=str(suites), PYTHONPATH=str(REPO),
+                         PATH=f"{AGYN.parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def setup(platform: Platform) -> dict[str, Any]:
@@ -108,9 +75,10 @@ def setup(platform: Platform) -> dict[str, Any]:
     for test in ("chat", "tool", "hello"):
         model = api.post("/api/v1/models", json={"organization_id": org, "name": test, "llm_provider_id": provider,
                                                  "remote_name": test}).json()["id"]
+        # the whole conversation fits the budget: a warm turn is one model call, not a summary first
         agent = api.post("/api/v1/agents", json={"organization_id": org, "name": test, "nickname": f"bench-{test}",
-                                                 "role": "assistant", "model": model,
-                                                 "availability": "internal"}).json()
+                                                 "role": "assistant", "model": model, "availability": "internal",
+                                                 "configuration": {"summarization": {"max_tokens": 10**7}}}).json()
         agents[test] = agent["id"]
     created = api.post("/api/v1/mcps", json={"agent_id": agents["tool"], "name": "weather",
                                              "command": f"{sys.executable} -m tests.agent_runtime.mcp_servers weather"})
@@ -152,6 +120,94 @@ async def roundtrip(client: httpx.AsyncClient, listener: Listener, thread_id: st
     return (time.perf_counter() - started) * 1000
 
 
+async def expect_scripted_replies(client: httpx.AsyncClient, thread_id: str, count: int) -> None:
+    """Every message was answered by the script, not by an error message (which arrives just as fast)."""
+    replies, token = [], None
+    while True:
+        page = (await client.get(f"/api/v1/threads/{thread_id}/messages",
+                                 params={"page_size": 100, **({"page_token": token} if token else {})})).json()
+        replies += [m["body"] for m in page["items"] if m["body"] != "warm up" and not m["body"].startswith("message ")]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    wrong = [body for body in replies if not body.startswith("reply ")]
+    if len(replies) != count or wrong:
+        sys.exit(f"error: {len(replies)} replies for {count} messages, {len(wrong)} not scripted: {wrong[:3]}")
+
+
+def runtimes_of(server_pid: int) -> list[int]:
+    """The `agyn agent-runtime` processes the platform's local runner started (its descendants)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, ValueError):
+                continue
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == server_pid:
+                return True
+        return False
+
+    found = []
+    for pid in parents:
+        try:
+            if descends(pid) and b"agent-runtime" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def fields(line: str) -> dict[str, str]:
+    """The key=value extras of a text log line."""
+    return dict(pair.split("=", 1) for pair in line.split() if "=" in pair and not pair.startswith("="))
+
+
+def at(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+async def cold_roundtrip(client: httpx.AsyncClient, listener: Listener, thread_id: str,
+                         body: str) -> tuple[float, dict[str, float]]:
+    """A first message → reply, and where its time went: the workload's timestamps, and the runtime's
+    own account of its start (its log's `serving` and `first reply posted` lines)."""
+    posted = time.time()
+    total = await roundtrip(client, listener, thread_id, body)
+    seen = posted + total / 1000
+    [workload] = (await client.get("/api/v1/workloads", params={"thread_id": thread_id})).json()["items"]
+    replies = (await client.get(f"/api/v1/threads/{thread_id}/messages")).json()["items"]
+    for _ in range(100):  # the runtime logs its reply once the POST returned: maybe after the user saw it
+        logs = (await client.get(f"/api/v1/workloads/{workload['id']}/logs")).text.splitlines()
+        if any("first reply posted" in line for line in logs):
+            break
+        await asyncio.sleep(0.05)
+    serving = fields(next(line for line in logs if "agent runtime serving" in line))
+    replied = fields(next(line for line in logs if "first reply posted" in line))
+    reply_posted, created = at(replies[-1]["created_at"]), at(workload["created_at"])
+    since_start = float(replied["since_process_start_ms"])  # logged once the reply's POST returned
+    process_start = reply_posted - since_start / 1000
+    steps = {
+        "message → workload row (orchestrator)": (created - posted) * 1000,
+        "workload row → runtime process started (runner)": (process_start - created) * 1000,
+        "interpreter and imports": float(serving["imports_ms"]),
+        "configuration and waiting messages": float(serving["configuration_ms"]),
+        "MCP tools connected": float(serving["tools_ms"]),
+        "first turn → reply posted": since_start - float(serving["since_process_start_ms"]),
+        "reply posted → user notified": (seen - reply_posted) * 1000,
+    }
+    return total, steps
+
+
+def print_steps(title: str, runs: list[dict[str, float]]) -> None:
+    print(f"  {title}, median per step (ms):")
+    for step in runs[0]:
+        print(f"    {step:<40} {statistics.median(run[step] for run in runs):7.0f}")
+
+
 async def measure(platform: Platform, world: dict[str, Any], messages: int, cold: int) -> None:
     listener = Listener(platform.url, world["token"], world["me"])
     task = asyncio.create_task(listener.run())
@@ -167,24 +223,35 @@ async def measure(platform: Platform, world: dict[str, Any], messages: int, cold
 
         chat = await thread("chat")
         first = await roundtrip(client, listener, chat, "warm up")  # starts the workload
+        server, [runtime] = platform.process.pid, runtimes_of(platform.process.pid)
+        cpu_before = cpu_ms(server), cpu_ms(runtime)
         warm = [await roundtrip(client, listener, chat, f"message {i}") for i in range(messages)]
-        colds = [await roundtrip(client, listener, await thread("hello"), "hi") for _ in range(cold)]
-        tools = [await roundtrip(client, listener, await thread("tool"), "weather?") for _ in range(cold)]
+        cpu = [(after - before) / messages for before, after in zip(cpu_before, (cpu_ms(server), cpu_ms(runtime)),
+                                                                    strict=True)]
+        await expect_scripted_replies(client, chat, messages + 1)
+        hello = [await cold_roundtrip(client, listener, await thread("hello"), "hi") for _ in range(cold)]
+        tool = [await cold_roundtrip(client, listener, await thread("tool"), "weather?") for _ in range(cold)]
+    colds, tools = [total for total, _ in hello], [total for total, _ in tool]
     task.cancel()
     warm.sort()
     print(f"warm round trip over {messages} messages: p50 {statistics.median(warm):.1f} ms, "
           f"p99 {warm[max(0, int(len(warm) * 0.99) - 1)]:.1f} ms, max {warm[-1]:.1f} ms "
           f"(first message with its workload start: {first:.0f} ms)")
-    print(f"cold start, first message → reply: median {statistics.median(colds):.0f} ms, "
-          f"min {min(colds):.0f} ms, max {max(colds):.0f} ms over {cold}")
-    print(f"cold start with one MCP tool call: median {statistics.median(tools):.0f} ms, "
-          f"min {min(tools):.0f} ms, max {max(tools):.0f} ms over {cold}")
+    print(f"  CPU per warm round trip: platform {cpu[0]:.1f} ms, agent runtime {cpu[1]:.1f} ms "
+          "(steadier than the wall clock on a shared machine)")
+    if cold:
+        print(f"cold start, first message → reply: median {statistics.median(colds):.0f} ms, "
+              f"min {min(colds):.0f} ms, max {max(colds):.0f} ms over {cold}")
+        print_steps("cold start", [steps for _, steps in hello])
+        print(f"cold start with one MCP tool call: median {statistics.median(tools):.0f} ms, "
+              f"min {min(tools):.0f} ms, max {max(tools):.0f} ms over {cold}")
+        print_steps("cold start with one MCP tool call", [steps for _, steps in tool])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200)
-    parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--cold", type=int, default=5, help="cold starts to measure (0: none)")
     parser.add_argument("--database-url", help="a fresh PostgreSQL database (default: SQLite in a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir (workload logs) and say where")
     args = parser.parse_args()

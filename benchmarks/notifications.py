@@ -26,7 +26,6 @@ import os
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,21 +37,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from served import AGYN, free_port
 from websockets.asyncio.client import ClientConnection, connect
 
-AGYN = Path(sys.executable).with_name("agyn")
 POSTGRES_URL = os.environ.get("AGYN_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("AGYN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENVELOPE_ID = re.compile(rb'"id":"([0-9a-f-]{36})"')
 SSE_ID = re.compile(rb"id: ([0-9a-f-]{36})\n")
 CONNECT_BATCH = 100
 ROUND_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def raise_file_limit() -> None:

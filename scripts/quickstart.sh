@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up a virtualenv, start the platform on the embedded defaults in the background, call it with the
 # admin token, declare an organization, the built-in test LLM, a model and the agent `assistant` with an
-# MCP tool through Terraform (examples/quickstart/), send the agent a message and print its reply. All
-# offline. The platform keeps running afterwards: `.venv/bin/agyn stop` stops it. Works the same at a
+# MCP tool through Terraform (examples/quickstart/), send the agent a message and print its reply, and end
+# with the web chat page's URL (its bundle is built from web/ with npm on first run). All offline. The
+# platform keeps running afterwards: `.venv/bin/agyn stop` stops it. Works the same at a
 # terminal and in a script. AGYN_PORT (default 8080) and AGYN_DATA_DIR (default .agyn) choose where.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,11 @@ if [ ! -x .venv/bin/agyn ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e '.[dev]'
+fi
+
+echo "==> Building the web chat page (npm ci + esbuild, first run only)"
+if ! .venv/bin/agyn web build; then
+  echo "==> The chat page is not built (see above); the rest works without it." >&2
 fi
 
 echo "==> Starting agyn serve on http://127.0.0.1:${PORT} (data dir ${DATA_DIR})"
@@ -52,3 +58,4 @@ echo
 echo "==> The platform is running in the background (API docs: http://127.0.0.1:${PORT}/docs, log:" \
      "${DATA_DIR}/agyn.log). Stop it with: .venv/bin/agyn stop"
 echo "==> Continue the conversation: .venv/bin/agyn chat @assistant --org quickstart"
+echo "==> Chat in the browser: http://127.0.0.1:${PORT}/ (sign in with the token in ${DATA_DIR}/admin-token)"

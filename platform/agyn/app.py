@@ -31,7 +31,8 @@ from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
 from agyn.kit.platform import HotRoute, Platform
-from agyn.modules import build_platform, hot_routes, mounts, routers
+from agyn.kit.routing import PathGuard
+from agyn.modules import build_platform, hot_routes, mounts, routers, streamed_uploads
 from agyn.settings import Settings, decryption_keys
 
 log = logging.getLogger("agyn.app")
@@ -49,7 +50,11 @@ async def start(platform: Platform) -> BootstrapResult | None:
     else:
         await migrations.check_schema(platform.database)
     await platform.start()
-    return await bootstrap(platform)
+    try:
+        return await bootstrap(platform)
+    except BaseException:
+        await platform.stop()  # the modules started above would otherwise leak their connections
+        raise
 
 
 class PlatformApp(FastAPI):
@@ -100,11 +105,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     install_docs(app)
     install_openapi(app)
     for router in routers():
-        app.include_router(router)
+        app.include_router(PathGuard(router))
     for path, mounted in mounts(platform):
         app.mount(path, mounted)
-    app.add_middleware(JsonDepthMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(JsonDepthMiddleware, exempt=streamed_uploads())
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, exempt=streamed_uploads())
     app.add_middleware(RequestContextMiddleware, observer=app.observer)
     return app
 

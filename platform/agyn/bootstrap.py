@@ -1,11 +1,13 @@
 """First start: a system organization and a cluster-admin user with an API token.
 
 Runs at every start and does its work once (recorded in `platform_state`). The admin token is
-handed back to be printed once and is written to `<data-dir>/admin-token` with mode 0600.
+handed back to be printed once and is written to `<data-dir>/admin-token` with mode 0600, and on
+Kubernetes into the Secret `AGYN_ADMIN_TOKEN_SECRET` names (replicas' data dirs are their own).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -63,5 +65,23 @@ async def bootstrap(platform: Platform) -> BootstrapResult | None:
         session.add(PlatformState(key=BOOTSTRAP_KEY, value=str(admin.id)))
         await session.flush()
         # before the commit: a crash in between leaves no bootstrap behind the file, so the next start redoes both
-        path = write_secret_file(platform.get(Settings).admin_token_path, plain)
+        settings = platform.get(Settings)
+        path = write_secret_file(settings.admin_token_path, plain)
+        if settings.admin_token_secret:
+            await asyncio.to_thread(fill_token_secret, settings.admin_token_secret, plain)
     return BootstrapResult(plain, path)
+
+
+def fill_token_secret(reference: str, token: str) -> None:
+    """Write the token into the Kubernetes Secret `<namespace>/<name>` (key `token`) with the Pod's service
+    account, or the kubeconfig outside a cluster. The Secret exists (the bootstrap stack makes it empty)."""
+    from kubernetes import client, config
+
+    namespace, _, name = reference.partition("/")
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)
+    except config.ConfigException:
+        config.load_kube_config(client_configuration=configuration)
+    with client.ApiClient(configuration) as api:
+        client.CoreV1Api(api).patch_namespaced_secret(name, namespace, {"stringData": {"token": token}})

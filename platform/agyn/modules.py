@@ -36,10 +36,14 @@ MODULES = (
     "testllm",
     "metering",
     "llm_proxy",
+    "files",
     "threads",
     "chat",
+    "tracing",
     "notifications",
     "orchestrator",
+    "media_proxy",
+    "web",
 )
 
 
@@ -65,10 +69,16 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     from agyn.kit.db import Database
     from agyn.kit.events import EventBus
     from agyn.kit.platform import Platform
+    from agyn.kit.readcache import ReadCache
 
     platform = Platform(Database(settings.effective_database_url), EventBus(),
                         redis.from_url(settings.redis_url) if settings.redis_url else None, clock or Clock())
     platform.provide(settings)
+    platform.read_cache = ReadCache(settings.token_cache_seconds, clock=platform.clock, redis=platform.redis,
+                                    channel=f"{settings.notifications.redis_channel}.read-cache")
+    platform.read_cache.watch(platform.database.session_class)
+    platform.on_start.append(_start_read_cache)
+    platform.on_stop.append(_stop_read_cache)
     for module in load_modules():
         for service in module.services(platform):
             platform.provide(service)
@@ -83,6 +93,14 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     return platform
 
 
+async def _start_read_cache(platform: Platform) -> None:
+    await platform.read_cache.start()
+
+
+async def _stop_read_cache(platform: Platform) -> None:
+    await platform.read_cache.stop()
+
+
 def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
     """ASGI apps served beside the API, at their paths."""
     return [mount for module in load_modules() for mount in module.mounts(platform)]
@@ -91,6 +109,11 @@ def mounts(platform: Platform) -> list[tuple[str, ASGIApp]]:
 def hot_routes(platform: Platform) -> list[HotRoute]:
     """Endpoints served in front of the framework, by exact path."""
     return [route for module in load_modules() for route in module.hot_routes(platform)]
+
+
+def streamed_uploads() -> frozenset[str]:
+    """Paths whose endpoints enforce their own body limit."""
+    return frozenset(path for module in load_modules() for path in module.streamed_uploads)
 
 
 def routers() -> list[APIRouter]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +48,10 @@ class OIDCSettings(BaseModel):
     username_claim: str = "preferred_username"
     name_claim: str = "name"
     email_claim: str = "email"
+    client_id: str | None = Field(
+        default=None, description="The web page's OIDC client (a public client: authorization code with PKCE); "
+                                  "without it the page offers API-token sign-in only.")
+    scope: str = "openid profile email"
 
     @property
     def enabled(self) -> bool:
@@ -84,6 +89,38 @@ class ThreadsSettings(BaseModel):
         default=100_000, ge=1, description="Longest message body, in characters; longer is refused with 413.")
 
 
+class FilesSettings(BaseModel):
+    """Uploaded files: limits, signed URLs, and where the bytes live (a local directory unless S3 is set)."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="Largest upload, in bytes (then 413).")
+    url_ttl_seconds: int = Field(
+        default=900, ge=1, le=86_400, description="How long a signed download URL works when the caller names none.")
+    directory: Path | None = Field(default=None, description="Local storage; default: <data dir>/files.")
+    s3_bucket: str | None = Field(default=None, description="Store in this S3 bucket instead of a local directory.")
+    s3_endpoint_url: str | None = Field(default=None, description="An S3-compatible endpoint (MinIO, Ceph ...).")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+
+class MediaSettings(BaseModel):
+    """The media proxy's limits and the networks it may fetch from."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="Largest external response (then 413).")
+    timeout_seconds: float = Field(default=15.0, gt=0, description="Whole external fetch (then 504).")
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    max_image_pixels: int = Field(
+        default=40_000_000, ge=1, description="Largest image (width × height) it decodes to resize (then 413).")
+    max_size: int = Field(default=4096, ge=1, description="Largest `size` a caller may ask for.")
+    allow_private: bool = Field(
+        default=False, description="Fetch from loopback, private and link-local addresses too (tests only).")
+    allow_networks: list[str] = Field(
+        default_factory=list, description="Networks (CIDR) fetched from even though private, e.g. an internal CDN.")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Origins the web page may call it from; its callers send a bearer token, never cookies.")
+
+
 class LLMProxySettings(BaseModel):
     """The LLM proxy's upstream calls and caches."""
 
@@ -109,6 +146,20 @@ class MeteringSettings(BaseModel):
         description="Records held while the database is unreachable; beyond, the oldest are dropped (and counted).")
 
 
+class TracingSettings(BaseModel):
+    """Span ingestion (`POST /v1/traces`) and how long spans are kept."""
+
+    retention: timedelta = Field(
+        default=timedelta(days=14), gt=timedelta(0),
+        description="How long spans are kept after they start (ISO 8601 such as P14D, or seconds).")
+    purge_interval_seconds: float = Field(default=300.0, gt=0, description="Seconds between two retention purges.")
+    purge_batch_size: int = Field(default=5000, ge=1, description="Spans deleted per statement while purging.")
+    max_body_bytes: int = Field(
+        default=8 * 1_048_576, ge=1024,
+        description="Largest export accepted, in bytes, as sent and once decompressed (413 beyond).")
+    max_spans_per_export: int = Field(default=10_000, ge=1, description="Most spans in one export (413 beyond).")
+
+
 class RunnerSettings(BaseModel):
     """The local runner: how a workload's processes are started on this machine."""
 
@@ -120,8 +171,43 @@ class RunnerSettings(BaseModel):
     stop_grace_seconds: float = Field(
         default=10.0, ge=0, description="Seconds a stopped workload's processes get after SIGTERM before SIGKILL.")
     embedded: bool = Field(
-        default=True, description="Run workloads on this machine (the cluster runner `local`); off: remote "
-                                  "runners only.")
+        default=True, description="Run workloads from this process (the cluster runner `local`, or "
+                                  "`kubernetes` with kind kubernetes); off: remote runners only.")
+    kind: Literal["local", "kubernetes"] = Field(
+        default="local", description="What the embedded runner runs workloads as: local processes, or Pods "
+                                     "(see AGYN_KUBERNETES__*).")
+
+
+class KubernetesSettings(BaseModel):
+    """The Kubernetes runner and the Lease leader election: where the cluster is and how Pods look."""
+
+    kubeconfig: Path | None = Field(
+        default=None, description="A kubeconfig file; default: the in-cluster service account, else ~/.kube/config.")
+    context: str | None = Field(default=None, description="The kubeconfig context; default: its current one.")
+    namespace: str = Field(
+        default="agyn-workloads", min_length=1, max_length=63,
+        description="The namespace workload Pods, their Secrets and volume claims live in.")
+    runtime_image: str = Field(
+        default="agyn-runtime:0.1.0", min_length=1,
+        description="The image that provides the agent runtime under /opt/agyn (the init container copies it "
+                    "into the Pod); also the main container's image for an agent without `image`.")
+    runtime_command: str = Field(
+        default="/agyn/bin/agyn agent-runtime", min_length=1,
+        description="The main container's command (the runtime as the init container laid it out).")
+    storage_class: str | None = Field(
+        default=None, description="The storage class of persistent volumes' claims; default: the cluster's.")
+    start_grace_seconds: float = Field(
+        default=60.0, ge=0, description="How long a Pod may wait on an image pull or a container configuration "
+                                        "error before its workload fails.")
+    crashloop_threshold: int = Field(
+        default=3, ge=1, description="Restarts of a crash-looping container after which its workload fails.")
+    lease_name: str = Field(default="agyn-orchestrator", min_length=1, max_length=253,
+                            description="The orchestrator's Lease (with AGYN_ORCHESTRATOR__LEASE=kubernetes).")
+    lease_namespace: str | None = Field(
+        default=None, description="The Lease's namespace; default: the Pod's own (in-cluster), else `namespace`.")
+    lease_duration_seconds: int = Field(
+        default=15, ge=1, description="A leader that has not renewed its Lease for this long loses it; keep it "
+                                        "above AGYN_ORCHESTRATOR__TICK_SECONDS.")
 
 
 class OrchestratorSettings(BaseModel):
@@ -137,6 +223,13 @@ class OrchestratorSettings(BaseModel):
         default=3600.0, gt=0, description="Lifetime of a workload token; renewed while the workload runs.")
     runner_offline_seconds: float = Field(
         default=60.0, gt=0, description="A remote runner silent this long is offline; its workloads are lost.")
+    channel_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="`agyn orchestrator` serves the remote runners' channel on this port (on AGYN_HOST) while "
+                    "it leads, and has no listener otherwise; point runners' --platform-url at it.")
+    lease: Literal["database", "kubernetes"] = Field(
+        default="database", description="Leader election: a PostgreSQL advisory lock, or a coordination.k8s.io "
+                                        "Lease (see AGYN_KUBERNETES__LEASE_*).")
 
 
 class Settings(BaseSettings):
@@ -156,10 +249,14 @@ class Settings(BaseSettings):
     oidc: OIDCSettings = OIDCSettings()
     testllm: TestLLMSettings = TestLLMSettings()
     threads: ThreadsSettings = ThreadsSettings()
+    files: FilesSettings = FilesSettings()
+    media: MediaSettings = MediaSettings()
     llm_proxy: LLMProxySettings = LLMProxySettings()
     metering: MeteringSettings = MeteringSettings()
+    tracing: TracingSettings = TracingSettings()
     runner: RunnerSettings = RunnerSettings()
     orchestrator: OrchestratorSettings = OrchestratorSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
     encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated into the data dir when unset.",
@@ -169,6 +266,10 @@ class Settings(BaseSettings):
         description="Comma-separated base64 keys rotated out of encryption_key; they only decrypt "
                     "(values written before `agyn secrets rotate-key`, e.g. in a restored backup).",
     )
+    admin_token_secret: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
+        description="A Kubernetes Secret, <namespace>/<name>, the first start also writes the admin token into "
+                    "(key `token`), with the Pod's service account or else the kubeconfig.")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from constructs import Construct
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from agyn_cdk import (
     Agent,
@@ -38,7 +37,7 @@ from agyn_cdk import (
     cdk,
 )
 from agyn_cdk.l1 import AgynSecret, AgynUser, DataAgynUser
-from agyn_cdk.report import synth
+from agyn_cdk.stack_file import synth_from_file
 
 DEFAULT_FILE = Path(__file__).with_name("tenant.yaml")
 
@@ -197,26 +196,6 @@ class Tenant(Strict):
         return self
 
 
-def load(path: Path) -> Tenant:
-    return Tenant.model_validate(yaml.safe_load(path.read_text()) or {})
-
-
-_MESSAGES = {"extra_forbidden": "unknown key", "missing": "missing"}
-
-
-def problems(error: ValidationError) -> list[str]:
-    """One line per problem, `agents[0].nick: unknown key`, without pydantic's input dumps and links."""
-    lines = []
-    for item in error.errors(include_url=False):
-        where = ""
-        for part in item["loc"]:
-            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-        message = _MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
-        for line in message.splitlines():
-            lines.append(f"{where}: {line}" if where else line)
-    return lines
-
-
 class TenantStack(cdk.TerraformStack):
     """The organization of `tenant`, with everything it declares."""
 
@@ -273,21 +252,8 @@ class TenantStack(cdk.TerraformStack):
 
 
 def main() -> int:
-    path = Path(os.environ.get("TENANT_FILE", DEFAULT_FILE))
-    try:
-        tenant = load(path)
-    except ValidationError as error:
-        for line in problems(error):
-            print(f"error: {path}: {line}", file=sys.stderr)
-        return 2
-    except (OSError, yaml.YAMLError) as error:
-        reason = " ".join(str(getattr(error, "strerror", None) or error).split())
-        print(f"error: {path}: {reason}", file=sys.stderr)
-        return 2
-    app = cdk.App()
-    TenantStack(app, "tenant", tenant)
-    synth(app)  # and say what was written
-    return 0
+    return synth_from_file(Tenant, Path(os.environ.get("TENANT_FILE", DEFAULT_FILE)),
+                           lambda app, tenant: TenantStack(app, "tenant", tenant))
 
 
 if __name__ == "__main__":

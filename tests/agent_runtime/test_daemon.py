@@ -4,6 +4,7 @@ token, against a real `agyn serve` whose LLM proxy reaches the platform's own te
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -20,6 +21,7 @@ from agyn.kit.clock import SYSTEM_CLOCK
 from agyn.kit.db import Database
 from agyn.users import workload_tokens
 from tests.agent_runtime.conftest import AGYN, ProxyWorld, Server, make_proxy_world
+from tests.agent_runtime.holding_proxy import ReplyHoldingProxy
 from tests.cli.test_cli import cli_env, stop_process
 
 TESTS = ["simple-state", "shell-threads-send", "simple-hello"]
@@ -108,9 +110,9 @@ class Runtime:
 
 
 async def start_runtime(world: ProxyWorld, agent: dict[str, Any], thread_id: str, workdir: Path,
-                        mcp_servers: list[dict[str, str]] | None = None) -> Runtime:
+                        mcp_servers: list[dict[str, str]] | None = None, platform_url: str | None = None) -> Runtime:
     token, workload_id = await mint(world.server, agent["id"], thread_id, world.organization_id)
-    env = cli_env(AGYN_PLATFORM_URL=world.server.url, AGYN_WORKLOAD_TOKEN=token, AGYN_WORKLOAD_ID=workload_id,
+    env = cli_env(AGYN_PLATFORM_URL=platform_url or world.server.url, AGYN_WORKLOAD_TOKEN=token, AGYN_WORKLOAD_ID=workload_id,
                   AGYN_THREAD_ID=thread_id, AGYN_AGENT_ID=agent["id"], AGYN_ORGANIZATION_ID=world.organization_id,
                   AGYN_LLM_BASE_URL=f"{world.server.url}/v1", AGYN_STATE_DIR=str(workdir / "state"),
                   AGYN_MCP_SERVERS=json.dumps(mcp_servers or []))
@@ -225,3 +227,31 @@ async def test_a_reply_refused_for_good_is_logged_and_the_batch_acked(world: Pro
         runtime.stop()
     assert "was refused (409)" in runtime.output, runtime.output
     assert [m["body"] for m in messages(world, thread_id)] == ["hi"]
+
+
+async def test_kill_9_once_the_reply_is_posted_leaves_it_answered_once(world: ProxyWorld, tmp_path: Path) -> None:
+    """The runtime's reply is posted, the answer to its POST never reaches it (held by a proxy), it is killed:
+    the reply acknowledged the message in its own transaction, so the workload that replaces it (another
+    token, the same state dir) has nothing to answer again."""
+    agent = make_agent(world, "simple-hello")
+    thread_id = thread_with(world, agent)
+    with ReplyHoldingProxy(world.server.url) as proxy:
+        killed = await start_runtime(world, agent, thread_id, tmp_path, platform_url=proxy.url)
+        try:
+            send(world, thread_id, "hi")
+            assert proxy.reply_posted.wait(REPLY_TIMEOUT), killed.output
+            os.kill(killed.process.pid, signal.SIGKILL)
+            killed.process.wait()
+        finally:
+            killed.stop()
+    assert unacked(world, killed.token) == []  # acknowledged with the reply, though the runtime never heard
+    replacement = await start_runtime(world, agent, thread_id, tmp_path)
+    try:
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while time.monotonic() < deadline and "agent runtime serving" not in replacement.output:
+            time.sleep(0.05)
+    finally:
+        assert replacement.stop() == 0, replacement.output
+    assert "waiting=0" in replacement.output, replacement.output  # it started, and found nothing to answer
+    assert [(m["sender_id"], m["body"]) for m in messages(world, thread_id)] == [
+        (world.owner_id, "hi"), (agent["id"], "Hi! How are you?")]

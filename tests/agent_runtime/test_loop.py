@@ -33,6 +33,39 @@ async def test_simple_hello_sends_no_system_item_when_no_prompt_is_set(testllm_u
     assert result.text == "Hi! How are you?" and result.error is None
 
 
+async def test_a_conversation_far_from_its_budget_is_not_counted(testllm_url: str, tmp_path: Path) -> None:
+    """The tokenizer's first load is a cold start's cost: a short conversation's turn does without it."""
+    async with agent_loop(f"{testllm_url}/agn/v1", tmp_path) as loop:
+        await loop.run_turn("c1", ["hi"], AgentConfig(model="simple-hello"))
+    stored = HistoryStore(tmp_path).load("c1")
+    assert [(e.kind, e.tokens) for e in stored.entries] == [("user", 0), ("assistant", 0)]
+    assert stored.most_tokens() >= stored.count() > 0
+
+
+@pytest.mark.parametrize("entry", [
+    Entry("user", text="hi"), Entry("assistant", text="naïve café ☕ 東京 🙂" * 50), Entry("user", text="x" * 5000),
+    Entry("user", text=" ".join(str(n) for n in range(2000))), Entry("assistant", text="\n\n\n" * 300),
+    Entry("tool_call", call_id="c", name="get_weather", arguments='{"location": "Paris"}'),
+    Entry("tool_output", call_id="c", output='{"exit_code": 0, "stdout": "", "stderr": ""}'),
+    Entry("summary", text="short"),
+])
+def test_the_uncounted_bound_is_never_below_the_count(entry: Entry) -> None:
+    bound = entry.most_tokens()
+    assert bound >= entry.counted().tokens and entry.most_tokens() == entry.tokens
+
+
+async def test_a_saved_turn_asked_again_answers_from_the_history(testllm_url: str, tmp_path: Path) -> None:
+    """A runtime killed after saving a turn but before its reply was posted: its successor gets the same
+    messages, and answers them without asking the model again or writing them twice."""
+    async with agent_loop(f"{testllm_url}/agn/v1", tmp_path) as loop:
+        first = await loop.run_turn("c1", ["hi"], AgentConfig(model="simple-hello"), turn_key="m1")
+        again = await loop.run_turn("c1", ["hi"], AgentConfig(model="simple-hello"), turn_key="m1")
+        # another batch is a turn of its own: the script, seeing "hi" twice in its input, refuses it
+        other = await loop.run_turn("c1", ["hi"], AgentConfig(model="simple-hello"), turn_key="m2")
+    assert first.text == again.text == "Hi! How are you?" and other.text is None
+    assert [e.kind for e in HistoryStore(tmp_path).load("c1").entries] == ["user", "assistant"]
+
+
 async def test_system_prompt_is_the_first_input_item(testllm_url: str, tmp_path: Path) -> None:
     async with agent_loop(f"{testllm_url}/agn/v1", tmp_path) as loop:
         result = await loop.run_turn("c1", ["hi"], AgentConfig(model="system-prompt",
@@ -120,10 +153,10 @@ async def test_summarization_replaces_older_messages_with_one_summary(testllm_ur
     async with agent_loop(base, tmp_path) as loop:
         first = await loop.run_turn("c", [question], AgentConfig(model="summarize-agent-turn1"))
         assert first.text and first.text.startswith("The history of computing began")
-        stored = HistoryStore(tmp_path).load("c")
+        stored = HistoryStore(tmp_path).load("c").count()
         follow_up = Entry("user", text="What came next?").counted()
         # over budget once the follow-up is in; keep only the follow-up itself
-        budget = Summarization(max_tokens=budget_between(follow_up.tokens, stored.tokens + follow_up.tokens),
+        budget = Summarization(max_tokens=budget_between(follow_up.tokens, stored + follow_up.tokens),
                                keep_tokens=follow_up.tokens, model="summarize-history")
         second = await loop.run_turn("c", ["What came next?"], AgentConfig(model="summarize-agent-turn2",
                                                                            summarization=budget))
@@ -140,7 +173,7 @@ async def test_summarization_keeps_a_tool_call_with_its_output(testllm_url: str,
         first = await loop.run_turn("c", ["What is the weather in Paris right now please?"],
                                     AgentConfig(model="summarize-tool-pair-turn1"))
         assert first.text == "The weather in Paris is currently 18°C and partly cloudy."
-        user, call, output, answer = HistoryStore(tmp_path).load("c").entries
+        user, call, output, answer = [entry.counted() for entry in HistoryStore(tmp_path).load("c").entries]
         thanks = Entry("user", text="thanks").counted()
         # keeping more than "thanks" and the answer reaches into the tool output, which keeps its call
         keep = thanks.tokens + answer.tokens + 1

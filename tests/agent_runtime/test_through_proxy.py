@@ -83,7 +83,7 @@ async def test_summarization_through_the_proxy(world: ProxyWorld, tmp_path: Path
                                     AgentConfig(model=world.models["summarize-agent-turn1"]))
         assert first.text, first.error
         follow_up = Entry("user", text="What came next?").counted()
-        budget = Summarization(max_tokens=HistoryStore(tmp_path).load("s").tokens, keep_tokens=follow_up.tokens,
+        budget = Summarization(max_tokens=HistoryStore(tmp_path).load("s").count(), keep_tokens=follow_up.tokens,
                                model=world.models["summarize-history"])
         second = await loop.run_turn("s", ["What came next?"], AgentConfig(
             model=world.models["summarize-agent-turn2"], summarization=budget))

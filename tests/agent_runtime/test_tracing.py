@@ -13,6 +13,7 @@ import openai
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from agyn.agent_runtime.daemon import RuntimeEnv
 from agyn.agent_runtime.history import HistoryStore
 from agyn.agent_runtime.loop import AgentConfig, AgentLoop, Summarization
 from agyn.agent_runtime.tools import ToolBox
@@ -77,16 +78,18 @@ async def test_a_turn_exports_its_spans(testllm_url: str, tmp_path: Path, weathe
     tracing.shutdown()
     names = [span.name for span in receiver.spans]
     assert names.count("invocation.message") == 3
-    assert names.count("llm.call") >= 3 and "tool.execution" in names and "summarization" in names
-    tool = next(receiver.attributes(s) for s in receiver.spans if s.name == "tool.execution")
-    assert tool["agyn.tool.name"] == "get_weather" and tool["agyn.tool.input"] == '{"location": "Paris"}'
-    assert "18°C" in tool["agyn.tool.output"]
+    assert names.count("llm.call") >= 3 and "execute_tool get_weather" in names and "summarization" in names
+    tool = next(receiver.attributes(s) for s in receiver.spans if s.name == "execute_tool get_weather")
+    assert tool["gen_ai.operation.name"] == "execute_tool" and tool["gen_ai.tool.name"] == "get_weather"
+    assert tool["gen_ai.tool.call.arguments"] == '{"location": "Paris"}'
+    assert "18°C" in tool["gen_ai.tool.call.result"]
     llm = [receiver.attributes(s) for s in receiver.spans if s.name == "llm.call"]
     assert llm[0]["gen_ai.request.model"] == "simple-tool-call" and llm[0]["gen_ai.usage.input_tokens"] > 0
+    assert llm[0]["gen_ai.operation.name"] == "chat" and llm[0]["gen_ai.provider.name"] == "openai"
     events = [s for s in receiver.spans if s.name == "llm.call"][0].events
     assert [e.name for e in events] == ["agyn.llm.context_item"]
     root = {s.span_id for s in receiver.spans if s.name == "invocation.message"}
-    assert all(s.parent_span_id in root for s in receiver.spans if s.name in ("llm.call", "tool.execution"))
+    assert all(s.parent_span_id in root for s in receiver.spans if s.name in ("llm.call", "execute_tool get_weather"))
     assert receiver.resources[0]["service.name"] == "agyn-agent-runtime"
     assert receiver.resources[0]["agyn.thread.id"] == "thread-1"
 
@@ -96,3 +99,15 @@ def test_tracing_is_off_without_an_endpoint() -> None:
     assert tracing.provider is None
     with tracing.tracer.start_as_current_span("invocation.message") as span:
         assert not span.is_recording()
+
+
+def test_a_workload_exports_to_the_platform_with_its_token_by_default() -> None:
+    base = {"AGYN_PLATFORM_URL": "http://platform:8080/", "AGYN_WORKLOAD_TOKEN": "agyn_w", "AGYN_WORKLOAD_ID": "w",
+            "AGYN_THREAD_ID": "t", "AGYN_AGENT_ID": "a", "AGYN_STATE_DIR": "/tmp/state"}
+    default = RuntimeEnv.from_environ(base)
+    assert default.traces_endpoint == "http://platform:8080/v1/traces"
+    assert default.traces_headers == {"Authorization": "Bearer agyn_w"}
+    elsewhere = RuntimeEnv.from_environ({**base, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"})
+    assert elsewhere.traces_endpoint == "http://collector:4318/v1/traces"
+    assert elsewhere.traces_headers == {}  # the workload token never leaves for a third party
+    assert RuntimeEnv.from_environ({**base, "OTEL_SDK_DISABLED": "true"}).traces_endpoint is None

@@ -18,6 +18,7 @@ from tests.cli.test_cli import cli_env
 REPO = Path(__file__).parents[2]
 QUICKSTART = REPO / "examples" / "cdk-quickstart"
 TENANT = REPO / "stacks" / "tenant"
+BOOTSTRAP = REPO / "stacks" / "bootstrap"
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 _spec = importlib.util.spec_from_file_location("codegen", REPO / "cdk" / "codegen.py")
 assert _spec is not None and _spec.loader is not None

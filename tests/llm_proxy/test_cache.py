@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from agyn.llm.models import Model
 from agyn.llm_proxy.service import LLMProxyService
@@ -19,6 +19,7 @@ from agyn.settings import LLMProxySettings, MeteringSettings
 from tests.conftest import Api, User, running_api
 from tests.llm_proxy.stub_upstream import fingerprint
 from tests.support.clock import FakeClock
+from tests.support.statements import Statements
 
 CACHE_SECONDS = 60.0
 
@@ -64,24 +65,9 @@ async def setup(database_url: str, tmp_path: Path, stub_url: str) -> AsyncIterat
         yield Setup(api, clock, owner, member, membership["id"], model.json()["id"], provider.json()["id"])
 
 
-class Statements:
-    """Counts the SQL statements the platform's engine runs."""
-
-    def __init__(self, api: Api) -> None:
-        self.count = 0
-        self.engine = api.app.state.platform.database.engine.sync_engine
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *args: Any) -> None:
-        self.count += 1
-
-    def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
-
-
 async def test_a_repeat_call_makes_no_database_round_trip(setup: Setup) -> None:
     assert (await setup.seen())["model"] == "first-remote"
-    statements = Statements(setup.api)
+    statements = Statements(setup.api.app.state.platform.database)
     try:
         for _ in range(3):
             assert (await setup.seen())["model"] == "first-remote"

@@ -11,6 +11,7 @@ from agyn.orchestrator.reconciler import (
     Degrade,
     History,
     Observe,
+    RemoveOrphan,
     RunnerView,
     Start,
     Stop,
@@ -160,3 +161,29 @@ def test_a_workload_being_stopped_is_stopped_whatever_ends_it() -> None:
     assert kinds == {(stopping[0].id, "observe", "stopped"), (stopping[1].id, "observe", "stopped"),
                      (stopping[2].id, "stop", None), (stopping[3].id, "stop", None),
                      (silent.id, "observe", "stopped")}
+
+
+def test_a_runners_failure_verdict_and_a_workload_gone_before_it_ran_fail_with_their_reasons() -> None:
+    someone = agent()
+    local = runner()
+    pulling = workload(someone, Pair(uuid.uuid4(), someone.id), local.id, status="starting")
+    vanished = workload(someone, Pair(uuid.uuid4(), someone.id), local.id, status="starting")
+    observed = {pulling.id: Observed(pulling.id, "failed", message="container runtime: ImagePullBackOff",
+                                     failure_reason="image_pull_failed"),
+                vanished.id: Observed(vanished.id, "lost", message="its Pod is gone")}
+    decisions = decide(world([someone], [local], [], active=[pulling, vanished], observed=observed,
+                             open_threads=frozenset({pulling.thread_id, vanished.thread_id})))
+    by_workload = {getattr(d, "workload_id", None): d for d in decisions}
+    assert by_workload[pulling.id] == Observe(pulling.id, "failed", "container runtime: ImagePullBackOff",
+                                              "image_pull_failed")
+    assert by_workload[vanished.id] == Observe(vanished.id, "failed", "its Pod is gone", "start_failed")
+
+
+def test_what_a_runner_has_without_a_live_workload_is_removed() -> None:
+    someone = agent()
+    local = runner()
+    live = workload(someone, Pair(uuid.uuid4(), someone.id), local.id)
+    stray = uuid.uuid4()
+    decisions = decide(world([someone], [local], [], active=[live], observed={live.id: Observed(live.id, "running")},
+                             open_threads=frozenset({live.thread_id}), listed={local.id: [live.id, stray]}))
+    assert decisions == [RemoveOrphan(local.id, stray, "orphan: its runner has it, but it is not a live workload")]

@@ -8,6 +8,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+import httpx
+
 from tests.readme.test_readmes import fresh_copy, runner_env
 
 
@@ -31,7 +33,8 @@ def test_quickstart_runs_in_a_script_and_leaves_the_platform_running(tmp_path: P
     from tests.cli.test_cli import free_port
 
     checkout = fresh_copy(tmp_path / "checkout")
-    env = runner_env(tmp_path, free_port())
+    port = free_port()
+    env = runner_env(tmp_path, port)
     try:
         result = subprocess.run(["bash", "scripts/quickstart.sh"], cwd=checkout, env=env, stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True, timeout=300, check=False)
@@ -41,6 +44,10 @@ def test_quickstart_runs_in_a_script_and_leaves_the_platform_running(tmp_path: P
         # the agent declared through Terraform answered, after calling its MCP tool, through the test LLM
         assert "The weather in Paris is currently 18°C and partly cloudy." in result.stdout
         assert "agyn chat @assistant --org quickstart" in result.stdout
+        # it ends with the chat page's address, and the page is there
+        assert result.stdout.rstrip().splitlines()[-1].startswith(f"==> Chat in the browser: http://127.0.0.1:{port}/ ")
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert page.status_code == 200 and '<div id="app">' in page.text and "/web/assets/main-" in page.text
         pid = int((checkout / ".agyn" / "agyn.pid").read_text())
         os.kill(pid, 0)
         log = (checkout / ".agyn" / "agyn.log").read_text()

@@ -52,6 +52,8 @@ EXPECTED = {  # what a README's run must show, beyond exiting 0
     "examples/cdk-quickstart/README.md": ["Apply complete! Resources: 20 added", "No changes.",
                                           "Destroy complete! Resources: 20 destroyed",
                                           "Wrote cdktf.out/stacks/quickstart/cdk.tf.json"],
+    "examples/k3d/README.md": ["Wrote cdktf.out/stacks/bootstrap/cdk.tf.json"],
+    "stacks/bootstrap/README.md": ["Wrote cdktf.out/stacks/bootstrap/cdk.tf.json"],
     "stacks/tenant/README.md": ["Wrote cdktf.out/stacks/tenant/cdk.tf.json", "Apply complete! Resources: 21 added",
                                 "No changes.", "Destroy complete! Resources: 21 destroyed"],
 }

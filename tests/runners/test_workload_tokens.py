@@ -18,6 +18,7 @@ ALLOWED = {
     ("GET", "/api/v1/threads/{thread_id}/messages"), ("POST", "/api/v1/threads/{thread_id}/messages"),
     ("GET", "/api/v1/me/unacked-messages"), ("POST", "/api/v1/me/ack"),
     ("POST", "/api/v1/workloads/{workload_id}/touch"), ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/files/{file_id}"), ("GET", "/api/v1/files/{file_id}/content"),
     *(("GET", f"/api/v1/{c}") for c in ("skills", "init-scripts", "mcps", "hooks", "envs")),
     *(("GET", f"/api/v1/{c}/{{id}}") for c in ("skills", "init-scripts", "mcps", "hooks", "envs")),
 }

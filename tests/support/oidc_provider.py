@@ -5,6 +5,11 @@ JWKS from a real HTTP server in a background thread (ephemeral port), mints sign
 (PyJWT) with chosen claims, `kid`, algorithm and lifetime, and can rotate its keys. It records the
 paths it served, so tests can tell whether discovery or the JWKS were fetched.
 
+For browser sign-in it also speaks the authorization code flow with PKCE (RFC 7636, S256 only): its
+authorization endpoint signs in `login_claims` at once (no login form) and redirects back with a code;
+its token endpoint trades the code and the verifier for an access token. Answers carry CORS headers,
+as a provider's do for single-page apps.
+
     with OIDCProvider() as idp:
         token = idp.mint(sub="alice", preferred_username="alice")
 """
@@ -18,6 +23,7 @@ import json
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 DEFAULT_AUDIENCE = "agyn-test"
+AUTHORIZE_PATH = "/protocol/auth"
+TOKEN_PATH = "/protocol/token"
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,8 @@ class OIDCProvider:
         self.published_alg = True  # whether JWKs carry the optional "alg" member
         self.extra_jwks: list[dict[str, Any]] = []  # further raw entries (e.g. an encryption key)
         self.requests: Counter[str] = Counter()
+        self.login_claims: dict[str, Any] = {"sub": "browser-user", "preferred_username": "browser-user"}
+        self._codes: dict[str, dict[str, Any]] = {}  # code → the authorization request it answers
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -85,6 +95,24 @@ class OIDCProvider:
                     self._json(200, provider.discovery_document())
                 elif path == provider.jwks_path:
                     self._json(200, provider.jwks())
+                elif path == AUTHORIZE_PATH:
+                    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                    status, location = provider.authorize(query)
+                    self.send_response(status)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._json(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:
+                path = self.path.split("?", 1)[0]
+                with provider._lock:
+                    provider.requests[path] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                if path == TOKEN_PATH:
+                    self._json(*provider.exchange(form))
                 else:
                     self._json(404, {"error": "not_found"})
 
@@ -93,6 +121,7 @@ class OIDCProvider:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                self.send_header("Access-Control-Allow-Origin", "*")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -139,12 +168,38 @@ class OIDCProvider:
         return {
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url,
-            "authorization_endpoint": f"{self.issuer}/protocol/auth",
-            "token_endpoint": f"{self.issuer}/protocol/token",
+            "authorization_endpoint": f"{self.issuer}{AUTHORIZE_PATH}",
+            "token_endpoint": f"{self.issuer}{TOKEN_PATH}",
+            "code_challenge_methods_supported": ["S256"],
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": sorted({k.algorithm for k in self.keys}),
         }
+
+    def authorize(self, query: dict[str, str]) -> tuple[int, str]:
+        """The authorization endpoint's answer: (status, Location) — back to the client with a code."""
+        redirect = query.get("redirect_uri", "")
+        if not redirect or query.get("response_type") != "code" or query.get("code_challenge_method") != "S256" \
+                or not query.get("code_challenge"):
+            return 302, f"{redirect or self.issuer}?error=invalid_request&state={query.get('state', '')}"
+        code = uuid.uuid4().hex
+        with self._lock:
+            self._codes[code] = {**query, "claims": dict(self.login_claims)}
+        return 302, f"{redirect}?{urllib.parse.urlencode({'code': code, 'state': query.get('state', '')})}"
+
+    def exchange(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The token endpoint: a code (once), its redirect URI, client and PKCE verifier → an access token."""
+        with self._lock:
+            request = self._codes.pop(form.get("code", ""), None)
+        if request is None or form.get("grant_type") != "authorization_code":
+            return 400, {"error": "invalid_grant", "error_description": "unknown or used code"}
+        challenge = _b64(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+        if (form.get("redirect_uri"), form.get("client_id")) != (request["redirect_uri"], request["client_id"]) \
+                or not hmac.compare_digest(challenge, request["code_challenge"]):
+            return 400, {"error": "invalid_grant", "error_description": "the verifier or client does not match"}
+        claims = dict(request["claims"])
+        return 200, {"access_token": self.mint(claims.pop("sub"), **claims), "token_type": "Bearer",
+                     "expires_in": 300}
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [k.jwk(include_alg=self.published_alg) for k in self.keys] + list(self.extra_jwks)}

@@ -274,3 +274,37 @@ def test_anthropic_text_content_is_the_concatenated_text(blocks: tuple[dict[str,
     exact = script({"type": "anthropic_message", "role": "user", "content": "hello"},
                    {"type": "anthropic_message", "role": "assistant", "content": "ok"}, protocol="anthropic")
     assert isinstance(match_input(exact, [BlockMessage("user", blocks)]), Match)
+
+
+def test_scripts_without_repeat_match_by_prefix_exactly_as_the_backtracking_matcher() -> None:
+    """The linear matcher answers what the general one answers, run after run as the segments grow (the
+    failure's kind, position and texts included), on conversations that diverge at random places."""
+    import random
+
+    from agyn.testllm.matching import _PrefixMatcher, _SegmentMatcher
+
+    rng = random.Random(7)
+    kinds = [
+        ({"type": "message", "role": "user", "content": "a"}, user("a")),
+        ({"type": "message", "role": "user", "content_contains": "b"}, user("xbx")),
+        ({"type": "message", "role": "user", "any_content": True}, user("anything")),
+        ({"type": "message", "any_role": True, "content": "c"}, Message("system", "c")),
+        ({"type": "message", "role": "assistant", "content": "ok"}, assistant("ok")),
+        ({"type": "function_call", "call_id": "f", "name": "n", "arguments": "{}"}, FunctionCall("f", "n", "{}")),
+        ({"type": "function_call_output", "call_id": "f", "output": '{"x": 1}'}, FunctionCallOutput("f", '{"x":1}')),
+    ]
+    compared = 0
+    for _ in range(300):
+        chosen = [rng.choice(kinds) for _ in range(rng.randint(1, 12))]
+        segments = script(*(raw for raw, _ in chosen), kinds[4][0])[:-1]  # a suite needs an answer somewhere
+        request: list[RequestItem] = [item for _, item in chosen]
+        if rng.random() < 0.5:  # diverge: change, drop or add an item somewhere
+            at = rng.randrange(len(request))
+            request[at:at + 1] = rng.choice([[user("zzz")], [], [request[at], assistant("extra")]])
+        grown: list[ScriptItem] = []
+        prefix = _PrefixMatcher(grown, request)
+        for segment in segments:
+            grown.append(segment)
+            assert prefix.run() == _SegmentMatcher(grown, request).run()
+            compared += 1
+    assert compared > 1000

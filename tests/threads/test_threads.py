@@ -244,6 +244,60 @@ async def test_idempotency_key_sends_once(api: Api) -> None:
     assert len(await team.unacked(team.carol)) == 1
 
 
+async def test_idempotency_key_sends_once_per_sender_whichever_token_and_body(api: Api) -> None:
+    """A workload replacing a crashed one posts its reply again with another token (and maybe another text):
+    the first message stands, delivered once."""
+    team = await make_team(api)
+    thread = await team.thread(team.bob, team.carol.id)
+    minted = await api.client.post(f"/api/v1/users/{team.bob.id}/api-tokens", headers=api.admin,
+                                   json={"name": "second"})
+    assert minted.status_code == 201, minted.text
+    url, key = f"{THREADS}/{thread['id']}/messages", {"Idempotency-Key": "reply-to-m1"}
+    first = await api.client.post(url, headers={**team.bob.headers, **key}, json={"body": "first answer"})
+    again = await api.client.post(url, headers={**api.auth(minted.json()["token"]), **key},
+                                  json={"body": "second answer"})
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    # the key is the sender's own: another sender's message with it is sent
+    carols = await api.client.post(url, headers={**team.carol.headers, **key}, json={"body": "carol's"})
+    assert carols.status_code == 201 and carols.json()["id"] != first.json()["id"]
+    assert [m["body"] for m in await team.unacked(team.carol)] == ["first answer"]
+    assert [m["body"] for m in await team.messages(team.bob, thread["id"])] == ["first answer", "carol's"]
+
+    # sent at once with two tokens and the same key: one message, both answered with it
+    tokens = [team.bob.token, minted.json()["token"]]
+    racing = await asyncio.gather(*(api.client.post(url, headers={**api.auth(token), "Idempotency-Key": "race"},
+                                                    json={"body": f"racer {i}"}) for i, token in enumerate(tokens)))
+    assert [r.status_code for r in racing] == [201, 201], [r.text for r in racing]
+    assert racing[0].json()["id"] == racing[1].json()["id"]
+    assert len(await team.unacked(team.carol)) == 2
+
+
+async def test_a_reply_acknowledges_what_it_answers_in_its_own_transaction(api: Api) -> None:
+    team = await make_team(api)
+    thread = await team.thread(team.owner, team.bob.id, team.carol.id)
+    other = await team.thread(team.owner, team.bob.id)
+    question, elsewhere = await team.sent(team.owner, thread["id"], "q"), await team.sent(team.owner, other["id"], "q2")
+    carols = await team.sent(team.carol, thread["id"], "c")
+    mine = await team.sent(team.bob, thread["id"], "mine")
+    # the reply acks bob's deliveries in its thread: not another thread's, nor a message bob sent himself
+    answered = [question["id"], elsewhere["id"], carols["id"], mine["id"]]
+    reply = await team.send(team.bob, thread["id"], "a", acknowledges=answered)
+    assert reply.status_code == 201, reply.text
+    assert [m["id"] for m in await team.unacked(team.bob)] == [elsewhere["id"]]
+    assert [m["id"] for m in await team.unacked(team.carol)] == [question["id"], mine["id"], reply.json()["id"]]
+
+    # refused with nothing written: neither the reply nor the acknowledgement
+    for bad in (["not-a-uuid"], [str(uuid.uuid4())] * 1001):
+        refused = await team.send(team.bob, other["id"], "b", acknowledges=bad)
+        assert_problem(refused, 400, "invalid_argument")
+    archived = await api.client.post(f"{THREADS}/{other['id']}/archive", headers=team.owner.headers)
+    assert archived.status_code == 200, archived.text
+    assert (await team.send(team.bob, other["id"], "b", acknowledges=[elsewhere["id"]])).status_code == 409
+    assert [m["id"] for m in await team.unacked(team.bob)] == [elsewhere["id"]]
+    assert [m["body"] for m in await team.messages(team.bob, other["id"])] == ["q2"]
+
+
 async def test_concurrent_sends_are_each_delivered_once_and_concurrent_acks_count_once(api: Api) -> None:
     team = await make_team(api)
     thread = await team.thread(team.bob, team.carol.id)

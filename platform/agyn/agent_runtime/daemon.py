@@ -1,8 +1,9 @@
 """`agyn agent-runtime`: the process inside a workload. It reads its environment (the runner's contract),
 fetches its agent's configuration and skills, runs the init scripts, then serves its thread: it listens
 for deliveries (Server-Sent Events, `thread_participant:me`), pulls the unacknowledged messages in order,
-runs one turn per batch, posts the reply and only then acknowledges the batch. A crash before the ack
-means the messages come again; never that they are lost.
+runs one turn per batch and posts the reply, which acknowledges the batch in the same transaction. A crash
+before that means the messages come again; never that they are lost, nor answered twice (the reply's
+Idempotency-Key names the batch, and a turn already saved is answered from the history).
 
 While a turn runs it touches its workload every 10 s (`agent_state` processing, then idle). SIGTERM
 abandons the current turn without acknowledging it and exits.
@@ -26,7 +27,6 @@ from typing import Any
 
 import httpx
 
-from agyn.agent_runtime.history import Entry
 from agyn.agent_runtime.loop import AgentConfig, AgentLoop, Summarization, TurnResult
 from agyn.agent_runtime.tools import McpServer, ToolBox
 from agyn.agent_runtime.tracing import Tracing
@@ -75,8 +75,13 @@ class RuntimeEnv:
                    llm_base_url=environ.get("AGYN_LLM_BASE_URL") or f"{url}/v1",
                    state_dir=Path(environ["AGYN_STATE_DIR"]),
                    mcp_servers=McpServer.parse_list(environ.get("AGYN_MCP_SERVERS", "")),
-                   traces_endpoint=environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or None,
-                   cwd=Path.cwd())
+                   traces_endpoint=traces_endpoint(environ, url), cwd=Path.cwd())
+
+    @property
+    def traces_headers(self) -> dict[str, str]:
+        """The workload token goes to the platform's own endpoint only, never to one configured elsewhere."""
+        return {"Authorization": f"Bearer {self.token}"} if self.traces_endpoint == f"{self.platform_url}/v1/traces" \
+            else {}
 
     def tool_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
         """What the shell and stdio MCP servers get: the workload's environment, the `agyn` command first on
@@ -84,6 +89,25 @@ class RuntimeEnv:
         env = dict(environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
         return env
+
+
+def traces_endpoint(environ: Mapping[str, str], platform_url: str) -> str | None:
+    """Where spans go: the platform's `/v1/traces` by default (the server stamps them with this workload's
+    organization, agent and thread), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` when set, nowhere with
+    `OTEL_SDK_DISABLED=true`."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    return environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or f"{platform_url}/v1/traces"
+
+
+def process_age_ms() -> int | None:
+    """How long ago this process started (Linux; None elsewhere): where a cold start's time goes."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return round((uptime - ticks / os.sysconf("SC_CLK_TCK")) * 1000)
 
 
 def prompt_for(message: Mapping[str, Any]) -> str:
@@ -113,16 +137,23 @@ class AgentRuntime:
     busy: bool = False
     announced: bool = False
     last_touch: float = 0.0
+    replied: bool = False
+    flushing: asyncio.Task[None] | None = None
+    flush_again: bool = False
 
     # --- start ---------------------------------------------------------------------------------
 
-    async def fetch_agent(self) -> AgentConfig:
-        """The agent's model and configuration, its skills written as files; retried while the platform
-        is not reachable yet."""
+    async def start(self) -> list[dict[str, Any]]:
+        """Everything the first turn needs, asked for at once: the agent's model and configuration, its
+        skills (written as files) and init scripts (run), and the messages already waiting, which are
+        returned. Retried while the platform is not reachable yet."""
+        waiting: list[dict[str, Any]] = []
         for delay in (*START_ATTEMPTS, None):
             try:
-                agent, skills = await asyncio.gather(self._get(f"/api/v1/agents/{self.env.agent_id}"),
-                                                     self._all("/api/v1/skills", {"agent_id": self.env.agent_id}))
+                agent, skills, scripts, waiting = await asyncio.gather(
+                    self._get(f"/api/v1/agents/{self.env.agent_id}"),
+                    self._all("/api/v1/skills", {"agent_id": self.env.agent_id}),
+                    self._all("/api/v1/init-scripts", {"agent_id": self.env.agent_id}), self.pending())
                 break
             except httpx.TransportError as error:
                 if delay is None:
@@ -137,11 +168,12 @@ class AgentRuntime:
             for skill in sorted(skills, key=lambda s: str(s.get("created_at", ""))):
                 (directory / f"{skill['name']}.md").write_text(skill["body"])
             self.skills = skills_index(skills, directory)
-        return AgentConfig(model=str(agent["model"]), system_prompt=prompt,
-                           summarization=Summarization.from_configuration(configuration))
+        self.agent = AgentConfig(model=str(agent["model"]), system_prompt=prompt,
+                                 summarization=Summarization.from_configuration(configuration))
+        await self.run_init_scripts(scripts)
+        return waiting
 
-    async def run_init_scripts(self) -> None:
-        scripts = await self._all("/api/v1/init-scripts", {"agent_id": self.env.agent_id})
+    async def run_init_scripts(self, scripts: list[dict[str, Any]]) -> None:
         for script in sorted(scripts, key=lambda s: str(s.get("created_at", ""))):
             process = await asyncio.create_subprocess_exec("/bin/sh", "-lc", script["script"], cwd=self.env.cwd)
             code = await process.wait()
@@ -178,17 +210,43 @@ class AgentRuntime:
             await asyncio.sleep(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)])
             attempt += 1
 
-    async def work(self, loop: AgentLoop) -> None:
+    async def work(self, loop: AgentLoop, waiting: list[dict[str, Any]]) -> None:
+        """Answer what was waiting at start, then pull again whenever a delivery (or a reconnection) wakes
+        this worker."""
+        batch = waiting
         while True:
-            await self.wake.wait()
-            self.wake.clear()
             try:
-                while batch := await self.pending():
+                while batch:
                     await self.turn(loop, batch)
+                    self.flush_spans(loop.tracing)
+                    batch = []
+                    if self.wake.is_set():  # messages came during the turn; without them there is nothing to pull
+                        self.wake.clear()
+                        batch = await self.pending()
+                await self.wake.wait()
+                self.wake.clear()
+                batch = await self.pending()
             except httpx.HTTPError as error:
                 log.warning("sync failed: %s; retrying", error)
                 await asyncio.sleep(1.0)
+                batch = []
                 self.wake.set()
+
+    def flush_spans(self, tracing: Tracing) -> None:
+        """The run's spans leave now, not on the exporter's timer, so its timeline is whole at once; beside
+        the next turn, not before it. Turns that end while a flush runs leave together in the next one."""
+        if self.flushing is not None and not self.flushing.done():
+            self.flush_again = True
+            return
+
+        async def flush() -> None:
+            while True:
+                self.flush_again = False
+                await asyncio.to_thread(tracing.flush)
+                if not self.flush_again:
+                    return
+
+        self.flushing = asyncio.create_task(flush())
 
     async def pending(self) -> list[dict[str, Any]]:
         """This thread's unacknowledged messages, oldest first, without those already answered."""
@@ -200,13 +258,18 @@ class AgentRuntime:
         ids = [m["id"] for m in batch]
         self.busy = True
         keepalive = asyncio.create_task(self._keepalive())
+        # the reply's Idempotency-Key, the same in any workload: a retried post, or one by the workload that
+        # replaced a crashed one, finds the reply already sent
+        key = hashlib.sha256(("\n".join(ids)).encode()).hexdigest()
         try:
-            result = await loop.run_turn(self.env.thread_id, [prompt_for(m) for m in batch], self.agent)
+            result = await loop.run_turn(self.env.thread_id, [prompt_for(m) for m in batch], self.agent,
+                                         received=[(m["id"], m["body"]) for m in batch], turn_key=key)
             body = result.text if result.text is not None else f"⚠️ {result.error}"
-            key = hashlib.sha256(("\n".join(ids)).encode()).hexdigest()
             try:
-                await self._post(f"/api/v1/threads/{self.env.thread_id}/messages", {"body": body},
-                                 headers={"Idempotency-Key": key})
+                # the reply acknowledges the batch in its own transaction: a crash before it commits means the
+                # batch comes again, after it that both are done
+                await self._post(f"/api/v1/threads/{self.env.thread_id}/messages",
+                                 {"body": body, "acknowledges": ids}, headers={"Idempotency-Key": key})
             except httpx.HTTPStatusError as error:
                 if error.response.status_code >= 500:
                     raise  # the platform's trouble: the batch stays unacked and comes again
@@ -214,8 +277,10 @@ class AgentRuntime:
                 # be refused again, so the batch is acknowledged unanswered
                 log.error("the reply to %s was refused (%s): %s", ids, error.response.status_code,
                           error.response.text[:300])
-            # only now: a crash before this line means the batch comes again
-            await self._post("/api/v1/me/ack", {"message_ids": ids})
+                await self._post("/api/v1/me/ack", {"message_ids": ids})
+            if not self.replied:
+                self.replied = True
+                log.info("first reply posted", extra={"since_process_start_ms": process_age_ms()})
             self.handled.update(ids)
             return result
         finally:
@@ -283,14 +348,16 @@ async def serve(env: RuntimeEnv, environ: Mapping[str, str]) -> None:
     """Run until SIGTERM (or SIGINT): the current turn is abandoned, unacknowledged."""
     tracing = Tracing.exporting(env.traces_endpoint, {"agyn.thread.id": env.thread_id,
                                                       "agyn.workload.id": env.workload_id,
-                                                      "agyn.agent.id": env.agent_id})
+                                                      "agyn.agent.id": env.agent_id}, env.traces_headers)
     headers = {"Authorization": f"Bearer {env.token}"}
+    imported, began = process_age_ms(), time.monotonic()
     async with httpx.AsyncClient(base_url=env.platform_url, headers=headers, timeout=30.0) as client:
         runtime = AgentRuntime(env, client)
-        # the tokenizer's vocabulary loads meanwhile, rather than in the first turn
-        warming = asyncio.create_task(asyncio.to_thread(lambda: Entry("user", text="warm up").counted()))
-        runtime.agent = await runtime.fetch_agent()
-        await runtime.run_init_scripts()
+        # subscribed while the rest starts; its first connection wakes the worker for one more pull, which
+        # catches what arrived between the pull at start and the subscription
+        listening = asyncio.create_task(runtime.listen())
+        waiting = await runtime.start()
+        started = time.monotonic()
         async with ToolBox(env.mcp_servers, env=env.tool_environment(environ), cwd=env.cwd,
                            shell_notes=runtime.skills) as tools:
             loop = AgentLoop.connect(env.llm_base_url, env.token, tools, env.state_dir, tracing=tracing,
@@ -300,9 +367,11 @@ async def serve(env: RuntimeEnv, environ: Mapping[str, str]) -> None:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 running.add_signal_handler(signum, stopping.set)
             log.info("agent runtime serving thread %s (workload %s, %d tools)", env.thread_id, env.workload_id,
-                     len(tools.specs))
-            await warming
-            tasks = [asyncio.create_task(runtime.listen()), asyncio.create_task(runtime.work(loop)),
+                     len(tools.specs), extra={
+                         "since_process_start_ms": process_age_ms(), "imports_ms": imported,
+                         "configuration_ms": round((started - began) * 1000),
+                         "tools_ms": round((time.monotonic() - started) * 1000), "waiting": len(waiting)})
+            tasks = [listening, asyncio.create_task(runtime.work(loop, waiting)),
                      asyncio.create_task(stopping.wait())]
             mid_turn = False
             try:
@@ -318,5 +387,7 @@ async def serve(env: RuntimeEnv, environ: Mapping[str, str]) -> None:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 with contextlib.suppress(Exception):
                     await runtime.touch("idle")
+                if runtime.flushing is not None:
+                    await asyncio.gather(runtime.flushing, return_exceptions=True)
                 tracing.shutdown()
             log.info("agent runtime stopped%s", " mid-turn (not acknowledged)" if mid_turn else "")

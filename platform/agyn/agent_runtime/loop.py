@@ -5,13 +5,15 @@ no tool calls. The finished turn is saved; a failed one leaves the history as it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 from opentelemetry.trace import Span, Status, StatusCode
 
@@ -24,6 +26,8 @@ log = logging.getLogger("agyn.agent_runtime")
 TOOLS_INSTRUCTIONS = "If tool calls are needed, include all required tool calls in a single response."
 SUMMARY_INSTRUCTIONS = "Summarize the thread history. Keep decisions, tool usage, and requirements. Be concise."
 MAX_ATTRIBUTE_CHARS = 16_384
+PROVIDER = "openai"
+"""`gen_ai.provider.name`: the runtime speaks the OpenAI Responses API (through the platform's proxy)."""
 UNAVAILABLE = "I could not get an answer from the model; please try again later."
 
 
@@ -98,17 +102,32 @@ class AgentLoop:
         return cls(llm, tools, HistoryStore(state_dir), tracing, extra_headers)
 
     async def run_turn(self, conversation_id: str, prompts: Sequence[str], agent: AgentConfig,
-                       on_delta: Delta | None = None) -> TurnResult:
-        """One turn over the new user messages `prompts`; never raises for the model's or a tool's faults."""
+                       on_delta: Delta | None = None, received: Sequence[tuple[str, str]] = (),
+                       turn_key: str = "") -> TurnResult:
+        """One turn over the new user messages `prompts` (the thread's messages `received`, as (id, body) pairs,
+        when they come from one); never raises for the model's or a tool's faults. Its span is a run of the
+        conversation's timeline. A `turn_key` (what the prompts are) equal to the last finished turn's returns
+        that turn's reply again, without asking the model or writing the history twice."""
         tracer = self.tracing.tracer
         with tracer.start_as_current_span("invocation.message") as span:
+            span.set_attribute("gen_ai.operation.name", "invoke_agent")
+            span.set_attribute("gen_ai.request.model", agent.model)
             span.set_attribute("agyn.message.text", _clip("\n\n".join(prompts)))
             span.set_attribute("agyn.message.role", "user")
             span.set_attribute("agyn.message.kind", "human")
             span.set_attribute("agyn.conversation.id", conversation_id)
+            if received:
+                span.set_attribute("agyn.thread.message.id", received[0][0])
+                span.set_attribute("agyn.thread.message.ids", [message_id for message_id, _ in received])
+            for message_id, body in received:
+                span.add_event("agyn.message.received", {"agyn.thread.message.id": message_id,
+                                                         "agyn.message.text": _clip(body)})
             conversation = self.history.load(conversation_id)
+            if turn_key and conversation.last_turn == turn_key:
+                span.set_attribute("agyn.turn.replayed", True)
+                return TurnResult(conversation.last_reply)
             known = len(conversation.entries)
-            conversation.entries += [Entry("user", text=prompt).counted() for prompt in prompts]
+            conversation.entries += [Entry("user", text=prompt) for prompt in prompts]
             try:
                 await self._summarize(conversation, agent)
                 result = await self._loop(conversation, agent, known, on_delta)
@@ -116,6 +135,7 @@ class AgentLoop:
                 log.warning("turn failed in conversation %s: %s", conversation_id, failure)
                 span.set_status(Status(StatusCode.ERROR, str(failure)))
                 return TurnResult(None, failure.public)
+            conversation.last_turn, conversation.last_reply = turn_key, result.text or ""
             self.history.save(conversation)
             span.set_attribute("agyn.response.text", _clip(result.text or ""))
             return result
@@ -143,11 +163,12 @@ class AgentLoop:
         return items + [entry.input_item() for entry in conversation.entries]
 
     async def _call_model(self, conversation: Conversation, agent: AgentConfig, known: int,
-                          on_delta: Delta | None) -> Any:
+                          on_delta: Delta | None) -> dict[str, Any]:
         items = self._input(conversation, agent)
         tools = self.tools.specs
         with self.tracing.tracer.start_as_current_span("llm.call") as span:
-            span.set_attribute("gen_ai.system", "openai")
+            span.set_attribute("gen_ai.operation.name", "chat")
+            span.set_attribute("gen_ai.provider.name", PROVIDER)
             span.set_attribute("gen_ai.request.model", agent.model)
             offset = 1 if agent.system_prompt else 0
             for index, item in enumerate(items):
@@ -157,76 +178,96 @@ class AgentLoop:
                     "agyn.context.is_new": index - offset >= known, "agyn.context.size_bytes": len(str(text))})
             options: dict[str, Any] = {"tools": tools, "parallel_tool_calls": True,
                                        "instructions": TOOLS_INSTRUCTIONS} if tools else {}
-            response = await self._stream(span, model=agent.model, input=items, store=False, **options,
+            response = await self._stream(span, {"model": agent.model, "input": items, "store": False, **options},
                                           on_delta=on_delta)
-            usage = getattr(response, "usage", None)
-            if usage is not None:
-                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
-                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
-            span.set_attribute("gen_ai.response.finish_reason", str(getattr(response, "status", "")))
-            span.set_attribute("agyn.llm.response_text", _clip(getattr(response, "output_text", "") or ""))
+            usage = response.get("usage") or {}
+            if usage:
+                span.set_attribute("gen_ai.usage.input_tokens", int(usage.get("input_tokens", 0)))
+                span.set_attribute("gen_ai.usage.output_tokens", int(usage.get("output_tokens", 0)))
+            span.set_attribute("gen_ai.response.finish_reasons", [str(response.get("status", ""))])
+            if model := response.get("model"):
+                span.set_attribute("gen_ai.response.model", str(model))
+            output = response.get("output") or []
+            span.set_attribute("agyn.llm.response_text", _clip("\n\n".join(
+                _message_text(item) for item in output if item.get("type") == "message")))
+            calls = [{"name": item.get("name"), "arguments": item.get("arguments")} for item in output
+                     if item.get("type") == "function_call"]
+            if calls:
+                span.set_attribute("agyn.llm.tool_calls", _clip(json.dumps(calls, ensure_ascii=False)))
             return response
 
-    async def _stream(self, span: Span, *, on_delta: Delta | None, **request: Any) -> Any:
+    async def _stream(self, span: Span, request: dict[str, Any], *, on_delta: Delta | None) -> dict[str, Any]:
+        """The request goes as the JSON it already is (`extra_body`) and the streamed response's events are
+        read as JSON: the SDK would walk the request's every item against its typed parameters (the model's
+        literal union alone costs milliseconds) and build typed events, together most of a warm turn's CPU."""
+        completed: dict[str, Any] | None = None
         try:
-            stream = await self.llm.responses.create(stream=True, extra_headers=self.extra_headers, **request)
-            completed = None
-            async for event in stream:
-                if event.type == "response.output_text.delta" and on_delta is not None:
-                    await on_delta(event.delta)
-                elif event.type == "response.completed":
-                    completed = event.response
-                elif event.type in ("response.failed", "response.incomplete", "error"):
-                    detail = getattr(getattr(event, "response", None), "error", None) or getattr(event, "message", "")
-                    raise TurnFailed("The model failed to answer; please try again.", f"{event.type}: {detail}")
+            async with self.llm.responses.with_streaming_response.create(
+                    stream=True, extra_headers=self.extra_headers, extra_body=request) as streamed:
+                async for event in _server_events(streamed.iter_lines()):
+                    kind = event.get("type")
+                    if kind == "response.output_text.delta" and on_delta is not None:
+                        await on_delta(str(event.get("delta", "")))
+                    elif kind == "response.completed":
+                        completed = event.get("response")
+                    elif kind in ("response.failed", "response.incomplete", "error"):
+                        detail = (event.get("response") or {}).get("error") or event.get("message", "")
+                        raise TurnFailed("The model failed to answer; please try again.", f"{kind}: {detail}")
         except openai.APIError as error:
             span.set_status(Status(StatusCode.ERROR, str(error)))
             raise TurnFailed(UNAVAILABLE,
                              f"LLM call failed after retries: {error}") from error
-        if completed is None:
+        except (httpx.HTTPError, ValueError) as error:  # the stream broke off, or carried something not JSON
+            span.set_status(Status(StatusCode.ERROR, str(error)))
+            raise TurnFailed("The model failed to answer; please try again.", f"the stream failed: {error}") from error
+        if not isinstance(completed, dict):
             raise TurnFailed("The model failed to answer; please try again.", "the stream ended without a response")
         return completed
 
     @staticmethod
-    def _record_output(conversation: Conversation, response: Any) -> tuple[str, list[Entry]]:
+    def _record_output(conversation: Conversation, response: dict[str, Any]) -> tuple[str, list[Entry]]:
         """Append what the model said (text and tool calls, in order); returns the text and the calls."""
         texts: list[str] = []
         calls: list[Entry] = []
-        for item in response.output:
-            if item.type == "message":
-                text = "".join(part.text for part in item.content if getattr(part, "type", "") == "output_text")
-                if text:
+        for item in response.get("output") or []:
+            if item.get("type") == "message":
+                if text := _message_text(item):
                     texts.append(text)
-                    conversation.entries.append(Entry("assistant", text=text).counted())
-            elif item.type == "function_call":
-                entry = Entry("tool_call", call_id=item.call_id, name=item.name, arguments=item.arguments).counted()
+                    conversation.entries.append(Entry("assistant", text=text))
+            elif item.get("type") == "function_call":
+                entry = Entry("tool_call", call_id=str(item.get("call_id", "")), name=str(item.get("name", "")),
+                              arguments=str(item.get("arguments", "")))
                 conversation.entries.append(entry)
                 calls.append(entry)
         return "\n\n".join(texts), calls
 
     async def _run_tool(self, call: Entry) -> Entry:
-        with self.tracing.tracer.start_as_current_span("tool.execution") as span:
-            span.set_attribute("agyn.tool.name", call.name)
-            span.set_attribute("agyn.tool.call_id", call.call_id)
-            span.set_attribute("agyn.tool.input", _clip(call.arguments))
+        with self.tracing.tracer.start_as_current_span(f"execute_tool {call.name}") as span:
+            span.set_attribute("gen_ai.operation.name", "execute_tool")
+            span.set_attribute("gen_ai.tool.name", call.name)
+            span.set_attribute("gen_ai.tool.call.id", call.call_id)
+            span.set_attribute("gen_ai.tool.call.arguments", _clip(call.arguments))
             output, failed = await self.tools.call(call.name, call.arguments)
-            span.set_attribute("agyn.tool.output", _clip(output if isinstance(output, str) else json.dumps(output)))
+            span.set_attribute("gen_ai.tool.call.result",
+                               _clip(output if isinstance(output, str) else json.dumps(output)))
             if failed:
                 span.set_status(Status(StatusCode.ERROR, "the tool reported a failure"))
-            return Entry("tool_output", call_id=call.call_id, output=output).counted()
+            return Entry("tool_output", call_id=call.call_id, output=output)
 
     # --- summarization ---------------------------------------------------------------------------
 
     async def _summarize(self, conversation: Conversation, agent: AgentConfig) -> None:
         budget = agent.summarization
-        total = conversation.tokens
+        if conversation.most_tokens() <= budget.max_tokens:
+            return
+        total = await asyncio.to_thread(conversation.count)  # the tokenizer's first load takes a while
         if total <= budget.max_tokens:
             return
         entries = conversation.entries
         kept, boundary = 0, len(entries)
         while boundary > 0 and kept < budget.keep_tokens:
             boundary -= 1
-            kept += entries[boundary].tokens
+            kept += entries[boundary].tokens  # counted above
         while 0 < boundary < len(entries) and entries[boundary].kind == "tool_output":
             boundary -= 1  # a kept tool output keeps the call it answers
         if boundary == 0:
@@ -234,6 +275,8 @@ class AgentLoop:
         older = entries[:boundary]
         model = budget.model or agent.model
         with self.tracing.tracer.start_as_current_span("summarization") as span:
+            span.set_attribute("gen_ai.operation.name", "chat")
+            span.set_attribute("gen_ai.provider.name", PROVIDER)
             span.set_attribute("gen_ai.request.model", model)
             span.set_attribute("agyn.summarization.old_context_tokens", total)
             text = "\n".join(entry.rendered() for entry in older)
@@ -245,6 +288,10 @@ class AgentLoop:
                 span.set_status(Status(StatusCode.ERROR, str(error)))
                 raise TurnFailed(UNAVAILABLE,
                                  f"summarization failed after retries: {error}") from error
+            usage = getattr(response, "usage", None)
+            if usage is not None:
+                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
+                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
             summary = response.output_text
             if not summary:
                 raise TurnFailed("The model failed to answer; please try again.", "the summary came back empty")
@@ -253,6 +300,25 @@ class AgentLoop:
             span.set_attribute("agyn.summarization.new_context_count", len(conversation.entries))
             log.info("summarized %d entries (%d tokens) of conversation %s", len(older), total - kept,
                      conversation.id)
+
+
+async def _server_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """The JSON documents of a Server-Sent Events stream (each event's `data:` lines joined)."""
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+        elif not line and data:
+            payload, data = "\n".join(data), []
+            if payload != "[DONE]":
+                yield json.loads(payload)
+    if data and (payload := "\n".join(data)) != "[DONE]":
+        yield json.loads(payload)
+
+
+def _message_text(item: dict[str, Any]) -> str:
+    """The text of an output message item (its `output_text` parts)."""
+    return "".join(str(part.get("text", "")) for part in item.get("content") or [] if part.get("type") == "output_text")
 
 
 def _clip(text: str) -> str:

@@ -1,5 +1,6 @@
-"""The runtime's spans (`invocation.message`, `llm.call`, `tool.execution`, `summarization`), exported with
-the OpenTelemetry SDK's OTLP/HTTP exporter when an endpoint is configured, and not at all otherwise."""
+"""The runtime's spans (`invocation.message`, `llm.call`, `execute_tool <tool>`, `summarization`, with the
+OpenTelemetry GenAI attributes), exported with the SDK's OTLP/HTTP exporter when an endpoint is configured
+(in a workload: the platform's `/v1/traces`), and not at all otherwise."""
 
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ class Tracing:
                                                                         headers=dict(headers or {}))))
         return cls(provider)
 
-    def flush(self) -> None:
+    def flush(self, timeout_millis: int = 5000) -> None:
+        """Export what has ended (blocking: call it in a thread from async code)."""
         if self.provider is not None:
-            self.provider.force_flush()
+            self.provider.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
         if self.provider is not None:

@@ -53,9 +53,10 @@ from agyn.authorization.collections import TupleCollectionService
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import AuthorizationService
 from agyn.identity.service import IdentityService
-from agyn.kit.collections import CollectionService, resolve_reference
+from agyn.kit.collections import FULL_VIEW, CollectionService, resolve_reference
 from agyn.kit.db import lock_rows, utcnow
 from agyn.kit.errors import AlreadyExists, InvalidArgument, NotFound
+from agyn.kit.http import validated_json
 from agyn.kit.pagination import KeyPageRequest, paginate_by_key
 from agyn.kit.platform import Platform
 from agyn.kit.principal import IdentityType, Principal
@@ -65,6 +66,8 @@ from agyn.users.service import UsersService
 CONFIGURATION_FIELDS = ("image", "init_image", "configuration", "idle_timeout", "runner_labels", "capabilities",
                         "resources")
 """What only those who may read an agent's configuration see; every member sees the rest (its metadata)."""
+METADATA_VIEW = "metadata"
+"""The view of an agent without its configuration."""
 CREATED = "agents.created"
 """Session key: agents created in this request, whose tuples become visible only once it commits."""
 
@@ -102,21 +105,24 @@ class AgentsService(TupleCollectionService):
     async def visible(self, session: AsyncSession, principal: Principal, statement: Select[Any]) -> Select[Any]:
         if await self.authz.is_cluster_admin(principal):
             return statement
-        return statement.where(Agent.id.in_(await self.related_ids(principal, "can_view", "agent")))
+        return statement.where(self.platform.database.among(
+            Agent.__table__.c.id, await self.related_ids(principal, "can_view", "agent")))
 
     async def authorize_write(self, session: AsyncSession, principal: Principal, record: Any, action: str) -> None:
         relation = "can_delete" if action == "delete" else "can_edit_config"
         await self.authz.require(principal, relation, objects.agent(record.id), f"{action} this agent")
 
-    async def present(self, session: AsyncSession, principal: Principal,
-                      records: Sequence[Any]) -> Sequence[dict[str, Any]]:
-        bodies = await super().present(session, principal, records)
+    async def views(self, session: AsyncSession, principal: Principal, records: Sequence[Any]) -> Sequence[str]:
         readable = await self.authz.check_many(principal, "can_read_config", [objects.agent(r.id) for r in records])
         created = session.info.get(CREATED, set())  # by this caller, who may manage the organization
-        for record, body, allowed in zip(records, bodies, readable, strict=True):
-            if not allowed and record.id not in created:
-                body.update(dict.fromkeys(CONFIGURATION_FIELDS))
-        return bodies
+        return [FULL_VIEW if allowed or record.id in created else METADATA_VIEW
+                for record, allowed in zip(records, readable, strict=True)]
+
+    def to_read(self, record: Any, view: str = FULL_VIEW) -> dict[str, Any]:
+        body = super().to_read(record, view)
+        if view == METADATA_VIEW:
+            body.update(dict.fromkeys(CONFIGURATION_FIELDS))
+        return body
 
     async def before_create(self, session: AsyncSession, principal: Principal, record: Any,
                             values: dict[str, Any]) -> None:
@@ -308,6 +314,8 @@ class AgentRolesService:
             raise NotFound(f"agent role {role_id} not found")
         return roles[0]
 
+    get_readonly = get  # roles are tuples, read from the authorization store: nothing to cache
+
     async def list(self, session: AsyncSession, principal: Principal, page: KeyPageRequest,
                    filters: dict[str, Any]) -> tuple[builtins.list[AgentRole], str | None]:
         agent_id: uuid.UUID | None = filters.get("agent_id")
@@ -347,6 +355,10 @@ class AgentRolesService:
     async def present(self, session: AsyncSession, principal: Principal,
                       records: Sequence[AgentRole]) -> builtins.list[dict[str, Any]]:
         return [role.to_read() for role in records]
+
+    async def present_json(self, session: AsyncSession, principal: Principal,
+                           records: Sequence[AgentRole]) -> builtins.list[bytes]:
+        return [validated_json(self.schemas.read, role.to_read()) for role in records]
 
     async def delete(self, session: AsyncSession, principal: Principal, role: AgentRole) -> None:
         """Even an agent's last owner may go: whoever manages the organization keeps control."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agyn.api.dependencies import PlatformDep, PrincipalDep, SessionDep
 from agyn.kit.collections import Schemas, python_type
 from agyn.kit.http import IfMatch, TransactionalRoute, check_if_match
-from agyn.kit.pagination import Page, key_page_request, page_request
+from agyn.kit.pagination import Page, key_page_request, page_request, page_response
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
 from agyn.kit.resources import Resource
@@ -32,6 +32,9 @@ class CrudService(Protocol):
 
     async def get(self, session: AsyncSession, principal: Principal, object_id: Any) -> Any: ...
 
+    async def get_readonly(self, session: AsyncSession, principal: Principal, object_id: Any) -> Any:
+        """As `get`, for a read-only answer (the object may be a cached copy)."""
+
     async def list(self, session: AsyncSession, principal: Principal, page: Any,
                    filters: dict[str, Any]) -> tuple[list[Any], str | None]: ...
 
@@ -41,6 +44,10 @@ class CrudService(Protocol):
 
     async def present(self, session: AsyncSession, principal: Principal,
                       records: Sequence[Any]) -> Sequence[dict[str, Any]]: ...
+
+    async def present_json(self, session: AsyncSession, principal: Principal,
+                           records: Sequence[Any]) -> Sequence[bytes]:
+        """`present` as JSON, each body validated by the read schema."""
 
 
 def _filters_dependency(resource: Resource) -> Callable[..., Any]:
@@ -95,13 +102,13 @@ def collection_router(service_class: type[CrudService]) -> APIRouter:
                     filters: Filters) -> Any:
         service = service_of(platform)
         items, next_token = await service.list(session, principal, page, filters)
-        return {"items": await service.present(session, principal, items), "next_page_token": next_token}
+        return page_response(await service.present_json(session, principal, items), next_token)
 
     @router.get("/{object_id}", response_model=Read, summary=f"Get a {name}", operation_id=f"get_{resource.name}")
     async def get(object_id: ObjectId, principal: PrincipalDep, platform: PlatformDep, session: SessionDep,
                   response: Response) -> Any:
         service = service_of(platform)
-        return await respond(service, session, principal, await service.get(session, principal, object_id),
+        return await respond(service, session, principal, await service.get_readonly(session, principal, object_id),
                              response)
 
     @router.patch("/{object_id}", response_model=Read, summary=f"Update a {name}",

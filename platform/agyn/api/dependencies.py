@@ -48,6 +48,14 @@ async def authenticate(
     return principal
 
 
+async def authenticate_briefly(request: Request) -> Principal:
+    """The caller, in a transaction of its own that ends at once: for streaming routes, which hold no
+    database session while bytes flow."""
+    platform = platform_of(request)
+    async with platform.database.transaction() as session:
+        return await authenticate(request, platform, session)
+
+
 def service(kind: type[T]) -> Callable[[Request], Coroutine[Any, Any, T]]:
     """A dependency giving the module service `kind`: `Annotated[UsersService, Depends(service(UsersService))]`."""
 

@@ -2,7 +2,9 @@
 
 A workload token authenticates as its agent, confined to one thread and one workload. It may read the
 agent's own configuration (the agent and its skills, init scripts, MCP servers, hooks and ENVs, as
-metadata), read and write its thread, read and ack its own unacked messages, and touch its workload.
+metadata), read and write its thread, read and ack its own unacked messages, read the files its thread's
+messages carry, touch its workload, and export its spans (the tracing module sets their organization,
+agent, thread and workload itself).
 The LLM proxy checks the model itself (the agent's model only). Anything else is refused here: 404
 for another thread, agent or workload (their existence is not the workload's to learn), 403 for a
 route a workload never calls.
@@ -44,10 +46,14 @@ ALLOWED = (
     _route("POST", "/api/v1/me/ack"),
     _route("POST", "/api/v1/workloads/{id}/touch", "workload_id"),
     _route("GET", "/api/v1/events"),
+    _route("POST", "/v1/traces"),
+    _route("GET", "/api/v1/files/{id}"),
+    _route("GET", "/api/v1/files/{id}/content"),
 )
 """Reading a configuration item checks `can_read_config` on its agent, which the agent holds on itself
 only; unacked messages and acks are confined to the scope's thread by the threads service; events to its
-agent's deliveries in its thread by the notifications service."""
+agent's deliveries in its thread by the notifications service; files to those its own thread's messages
+carry by the files service (the files MCP reads them with the workload's token)."""
 
 
 def require_allowed(scope: WorkloadScope, method: str, path: str, query_thread_id: str | None = None) -> None:
@@ -64,7 +70,7 @@ def require_allowed(scope: WorkloadScope, method: str, path: str, query_thread_i
             raise NotFound(f"thread {query_thread_id} not found")
         return
     raise PermissionDenied(f"a workload token may not call {method} {path}: it reads its agent's configuration, "
-                           "its thread and its messages, and touches its workload")
+                           "its thread, its messages and their files, and touches its workload")
 
 
 def thread_of(scope: WorkloadScope | None, requested: uuid.UUID | None) -> uuid.UUID | None:

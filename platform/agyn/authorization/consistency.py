@@ -25,6 +25,7 @@ OBJECT_TABLES = {
     "agent": "agents",
     "model": "models",
     "thread": "threads",
+    "file": "files",
 }
 """Each type of the model (but `cluster`, a singleton) and the table whose rows its objects are."""
 ROWLESS_TYPES = frozenset({"cluster"})

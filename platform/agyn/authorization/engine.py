@@ -132,6 +132,8 @@ class InMemoryTupleStore:
         self._usersets: dict[tuple[str, str], set[tuple[str, str]]] = {}
         self._objects: dict[str, dict[tuple[str, str], set[str]]] = {}
         self._count = 0
+        self.version = 0
+        """Bumped by every change: an answer computed at one version holds until the next."""
         self.load(tuples)
 
     def add(self, key: TupleKey) -> bool:
@@ -146,6 +148,7 @@ class InMemoryTupleStore:
         object_type = key.object.partition(":")[0]
         self._objects.setdefault(key.user, {}).setdefault((key.relation, object_type), set()).add(key.object)
         self._count += 1
+        self.version += 1
         return True
 
     def remove(self, key: TupleKey) -> bool:
@@ -165,6 +168,7 @@ class InMemoryTupleStore:
         if not by_user:
             del self._objects[key.user]
         self._count -= 1
+        self.version += 1
         return True
 
     def clear(self) -> None:
@@ -172,6 +176,7 @@ class InMemoryTupleStore:
         self._usersets.clear()
         self._objects.clear()
         self._count = 0
+        self.version += 1
 
     def load(self, tuples: Iterable[TupleKey]) -> int:
         """Add many tuples (e.g. from the database at start-up); returns how many were new."""
@@ -305,11 +310,19 @@ class Engine:
     def batch_check(
         self, store: TupleStore, items: Iterable[TupleKey], contextual_tuples: Iterable[TupleKey] = ()
     ) -> list[bool]:
-        """`check` for each item, in order; invalid items raise before anything is evaluated."""
-        checkers = [(self._checker_for(i.user, i.relation, i.object), i) for i in items]
+        """`check` for each item, in order; invalid items raise before anything is evaluated.
+
+        The items share what they resolve alike (a page of agents asks about one organization a
+        hundred times): each user is validated once, and a parent's relation, once resolved, is
+        remembered for the rest of the batch (the store cannot change meanwhile: nothing awaits)."""
+        checkers, validated = [], set()
+        for i in items:
+            checkers.append((self._checker_for(i.user, i.relation, i.object, validated=i.user in validated), i))
+            validated.add(i.user)
         if contextual_tuples:
             store = self._overlay(store, contextual_tuples)
-        return [checker(store, i.user, i.object, 0, set()) for checker, i in checkers]
+        memo = _Memo()
+        return [checker(store, i.user, i.object, 0, memo) for checker, i in checkers]
 
     def list_objects(
         self,
@@ -358,14 +371,15 @@ class Engine:
 
     # --- request validation ------------------------------------------------------------------
 
-    def _checker_for(self, user: str, relation: str, object: str) -> Checker:
+    def _checker_for(self, user: str, relation: str, object: str, *, validated: bool = False) -> Checker:
         type_name, colon, object_id = object.partition(":")
         relations = self._checkers.get(type_name)
         checker = relations.get(relation) if relations is not None else None
         if checker is None or not colon or not object_id:
             parse_object(object)
             raise InvalidTupleError(self._unknown_relation(type_name, relation))
-        self._validate_user(user)
+        if not validated:
+            self._validate_user(user)
         return self._table(user)[type_name][relation]
 
     def _table(self, user: str) -> dict[str, dict[str, Checker]]:
@@ -492,13 +506,31 @@ class Engine:
                 raise ResolutionTooComplexError(
                     f"resolving {target} from {tupleset} on {obj} exceeded depth {max_depth}"
                 )
+            memo = path.results if not path and type(path) is _Memo else None
             for parent in parents:
                 checkers = parents_checkers.get(parent[: parent.find(":")])
-                if checkers is not None and checkers[target](store, user, parent, depth + 1, path):
+                if checkers is None:
+                    continue
+                if memo is None:
+                    allowed = checkers[target](store, user, parent, depth + 1, path)
+                else:  # outside any cycle check, so the answer depends on nothing but these
+                    key = (user, target, parent, depth)
+                    known = memo.get(key)
+                    allowed = known if known is not None else checkers[target](store, user, parent, depth + 1, path)
+                    memo[key] = allowed
+                if allowed:
                     return True
             return False
 
         return tuple_to_userset
+
+
+class _Memo(set[tuple[str, str]]):
+    """The resolution path of a batch's checks, with the answers about parents already resolved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: dict[tuple[str, str, str, int], bool] = {}
 
 
 def _any_of(checkers: list[Checker]) -> Checker:

@@ -32,3 +32,7 @@ def thread(thread_id: uuid.UUID | str) -> str:
 def every(object_type: str) -> str:
     """The filter for objects of a type in a tuple read (`agent:` reads every agent's tuples)."""
     return f"{object_type}:"
+
+
+def file(file_id: uuid.UUID | str) -> str:
+    return object_name("file", file_id)

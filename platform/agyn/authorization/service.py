@@ -7,6 +7,7 @@ the commit, so a failed request never leaves a grant behind.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, select
@@ -21,6 +22,11 @@ from agyn.kit.errors import PermissionDenied
 from agyn.kit.principal import Principal
 from agyn.settings import Settings
 
+MAX_REMEMBERED_IDS = 200_000
+"""Ids kept by `list_object_uuids`, all answers together (past it the oldest answers go)."""
+MAX_REMEMBERED_CHECKS = 100_000
+"""Answers of `check_many` kept (past it they are all dropped)."""
+
 
 class AuthorizationService:
     def __init__(self, backend: AuthorizationBackend, engine: Engine, store: InMemoryTupleStore | None) -> None:
@@ -30,6 +36,14 @@ class AuthorizationService:
         self.generation = 0
         """Bumped whenever tuples change through this process (after the commit): a cache of answers
         remembers the generation it was filled at and drops what is older."""
+        self._lists: dict[tuple[str, str, str], tuple[int, tuple[uuid.UUID, ...]]] = {}
+        """(user, relation, type) → (the embedded store's version, the ids) of `list_object_uuids`."""
+        self._listed = 0
+        """How many ids `_lists` holds."""
+        self._checks: dict[tuple[str, str, str], bool] = {}
+        self._checks_version = -1
+        """(user, relation, object) → `check_many`'s answer, all given at the embedded store's version
+        `_checks_version`."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthorizationService:
@@ -61,9 +75,22 @@ class AuthorizationService:
         return await self.backend.check(principal.subject, relation, obj)
 
     async def check_many(self, principal: Principal, relation: str, objects: Sequence[str]) -> list[bool]:
+        """One answer per object, in order. On the embedded engine each answer is kept until its tuples
+        next change: a page of a hundred objects asks the same questions on every call."""
         if not objects:
             return []
-        return await self.backend.batch_check([TupleKey(principal.subject, relation, o) for o in objects])
+        subject = principal.subject
+        if self._store is None:
+            return await self.backend.batch_check([TupleKey(subject, relation, o) for o in objects])
+        if self._store.version != self._checks_version or len(self._checks) >= MAX_REMEMBERED_CHECKS:
+            self._checks, self._checks_version = {}, self._store.version
+        answers = self._checks
+        keys = [(subject, relation, o) for o in objects]
+        unknown = [key for key in keys if key not in answers]
+        if unknown:  # the engine answers without waiting: no tuple can change before the answers are kept
+            found = self.engine.batch_check(self._store, [TupleKey(*key) for key in unknown])
+            answers.update(zip(unknown, found, strict=True))
+        return [answers[key] for key in keys]
 
     async def is_cluster_admin(self, principal: Principal) -> bool:
         return await self.check(principal, "admin", CLUSTER)
@@ -76,6 +103,31 @@ class AuthorizationService:
     async def list_object_ids(self, principal: Principal, relation: str, object_type: str) -> list[str]:
         objects = await self.backend.list_objects(principal.subject, relation, object_type)
         return [o.split(":", 1)[1] for o in objects]
+
+    async def list_object_uuids(self, principal: Principal, relation: str,
+                                object_type: str) -> Sequence[uuid.UUID]:
+        """`list_object_ids` as UUIDs, for a list's filter. The embedded engine's answer is kept until its
+        tuples next change (the same question has the same answer until then, and a page of a hundred
+        asks it on every call); an OpenFGA server is asked every time."""
+        if self._store is None:
+            return [uuid.UUID(i) for i in await self.list_object_ids(principal, relation, object_type)]
+        key, version = (principal.subject, relation, object_type), self._store.version
+        known = self._lists.get(key)
+        if known is not None and known[0] == version:
+            return known[1]
+        ids = tuple(uuid.UUID(i) for i in await self.list_object_ids(principal, relation, object_type))
+        self._forget_list(key)
+        while self._lists and self._listed + len(ids) > MAX_REMEMBERED_IDS:
+            self._forget_list(next(iter(self._lists)))
+        if len(ids) <= MAX_REMEMBERED_IDS:
+            self._lists[key] = (version, ids)
+            self._listed += len(ids)
+        return ids
+
+    def _forget_list(self, key: tuple[str, str, str]) -> None:
+        forgotten = self._lists.pop(key, None)
+        if forgotten is not None:
+            self._listed -= len(forgotten[1])
 
     async def read(self, *, user: str | None = None, relation: str | None = None,
                    obj: str | None = None) -> list[TupleKey]:

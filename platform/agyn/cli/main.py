@@ -15,7 +15,21 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agyn import __version__
-from agyn.cli import authz, chat, conversations, daemon, execution, orgs, runtime, threads, usage, users
+from agyn.cli import (
+    authz,
+    chat,
+    conversations,
+    daemon,
+    execution,
+    mcp,
+    orgs,
+    runs,
+    runtime,
+    threads,
+    usage,
+    users,
+    web,
+)
 from agyn.cli import help as readable_help
 from agyn.cli.common import DataDirOption, console, fail, plural, wide_console
 from agyn.cli.config import ApiUrlOption, TokenOption, api_client, call, every, login, logout
@@ -45,6 +59,8 @@ app.add_typer(testllm_app, name="testllm")
 app.add_typer(threads.app, name="threads")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(authz.app, name="authz")
+app.add_typer(web.app, name="web")
+app.add_typer(mcp.app, name="mcp")
 
 
 def database_problem(error: Exception) -> str:
@@ -362,6 +378,7 @@ app.add_typer(orgs.app, name="orgs")
 app.add_typer(usage.app, name="usage")
 app.command("agent-runtime")(runtime.agent_runtime)
 app.command("chat")(chat.chat)
+app.command("runs")(runs.runs)
 
 
 if __name__ == "__main__":  # `python -m agyn.cli.main`: how `agyn serve --detach` starts the server

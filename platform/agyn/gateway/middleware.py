@@ -140,6 +140,9 @@ class HotRoutesMiddleware:
 
         try:
             declared = _content_length(scope)
+            if route.limits_body:
+                await route.endpoint(scope, receive, send_with_id)
+                return
             if declared is not None and declared > self.max_body_bytes:
                 await self._too_large(scope, receive, send_with_id)
                 return
@@ -194,14 +197,16 @@ def _route_template(scope: Scope) -> str:
 
 
 class BodyLimitMiddleware:
-    """Rejects bodies over the limit with 413, by `Content-Length` or while streaming."""
+    """Rejects bodies over the limit with 413, by `Content-Length` or while streaming; `exempt` paths
+    (streamed uploads) enforce limits of their own."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, exempt: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -230,14 +235,15 @@ class BodyLimitMiddleware:
 class JsonDepthMiddleware:
     """Refuses JSON bodies nested deeper than `MAX_JSON_DEPTH` with 400, measured as the body streams
     in and before anything parses it (parsers and validators recurse per level); and JSON that is not
-    UTF-8, whose depth bytes cannot show."""
+    UTF-8, whose depth bytes cannot show. Streamed uploads (`exempt`) are files, never parsed."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH, exempt: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.limit = limit
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _may_be_json(scope):
+        if scope["type"] != "http" or not _may_be_json(scope) or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         scanner = DepthScanner(self.limit)

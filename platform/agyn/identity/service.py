@@ -90,6 +90,22 @@ class IdentityService:
             )
         )
 
+    async def directory(self, session: AsyncSession, organization_id: uuid.UUID, *, prefix: str = "",
+                        identity_ids: Iterable[uuid.UUID] = (), limit: int = 100) -> list[tuple[str, uuid.UUID, str]]:
+        """(nickname, identity id, identity type) of an organization's handles, by nickname: those starting
+        with `prefix`, or those of these identities."""
+        query = (select(OrgNickname.nickname, OrgNickname.identity_id, Identity.type)
+                 .join(Identity, Identity.id == OrgNickname.identity_id)
+                 .where(OrgNickname.organization_id == organization_id))
+        ids = set(identity_ids)
+        if ids:
+            query = query.where(OrgNickname.identity_id.in_(ids))
+        if prefix:
+            # nicknames are [a-z0-9_-]: escape LIKE's own wildcard, "_"
+            query = query.where(OrgNickname.nickname.like(prefix.replace("_", r"\_") + "%", escape="\\"))
+        rows = await session.execute(query.order_by(OrgNickname.nickname).limit(limit))
+        return [(row.nickname, row.identity_id, row.type) for row in rows]
+
     async def remove_nickname(self, session: AsyncSession, organization_id: uuid.UUID, identity_id: uuid.UUID) -> None:
         await session.execute(
             delete(OrgNickname).where(

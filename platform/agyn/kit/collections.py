@@ -5,6 +5,7 @@ events, tokens); the shared rules — authorization by scope, validation, refere
 immutability, encryption of sensitive fields, ETags — live here, once.
 """
 
+import builtins
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -36,14 +37,17 @@ from agyn.kit.access import object_name
 from agyn.kit.db import RecordModel, utcnow
 from agyn.kit.durations import normalise_duration
 from agyn.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from agyn.kit.http import ReadSchema, ResourceRead, Schema
+from agyn.kit.http import ReadSchema, ResourceRead, Schema, validated_json
 from agyn.kit.ids import uuid7
-from agyn.kit.pagination import PageRequest, paginate
+from agyn.kit.pagination import PageRequest, paginate_ids
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
+from agyn.kit.readcache import Snapshot, snapshot_of_row
 from agyn.kit.resources import REGISTRY, Field, Kind, Resource, Scope
 
 MODELS: dict[str, Any] = {}
+FULL_VIEW = "full"
+"""The view of a record that shows every readable field (`CollectionService.views`)."""
 """Collection → its table's model, for the rules that follow references between collections."""
 
 # --- tables ----------------------------------------------------------------------------------------
@@ -277,10 +281,17 @@ class CollectionService:
     resource: Resource
     model: type[RecordModel]
     schemas: Schemas
+    cache_reads = True
+    """Serve `GET /{id}` from the platform's read cache (rows only: access is decided every time)."""
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.authz = platform.authz
+        if self.cache_reads:
+            platform.read_cache.track(self.resource.table_name)
+        self._shown = [(f.name, [sub.name for sub in f.fields if not sub.sensitive] if f.kind == Kind.object else None)
+                       for f in self.resource.fields if f.readable and not f.once]
+        """What `to_read` shows: (field, the parts shown of an object field, or None for any other)."""
 
     # --- authorization (scope rules; override for particular resources) ---------------------------
 
@@ -300,11 +311,11 @@ class CollectionService:
             return statement
         scope = self._scope
         ids = await self.related_ids(principal, scope.read_relation, scope.object_type)
-        return statement.where(getattr(self.model, scope.column).in_(ids))
+        return statement.where(self.platform.database.among(self.model.__table__.c[scope.column], ids))
 
-    async def related_ids(self, principal: Principal, relation: str, object_type: str) -> list[uuid.UUID]:
+    async def related_ids(self, principal: Principal, relation: str, object_type: str) -> Sequence[uuid.UUID]:
         """The ids of every `object_type` on which the caller holds `relation` (for list filters)."""
-        return [uuid.UUID(i) for i in await self.authz.list_object_ids(principal, relation, object_type)]
+        return await self.authz.list_object_uuids(principal, relation, object_type)
 
     @property
     def _scope(self) -> Scope:
@@ -376,17 +387,50 @@ class CollectionService:
             raise NotFound(f"{self.resource.name} {object_id} not found")
         return record
 
+    async def get_readonly(self, session: AsyncSession, principal: Principal, object_id: uuid.UUID) -> Any:
+        """The object for a read-only answer (`GET /{id}`): as `get`, but the row may come from the read
+        cache (a detached copy: not for writes)."""
+        if not self.cache_reads:
+            return await self.get(session, principal, object_id)
+        cache, table = self.platform.read_cache, self.resource.table_name
+        record: Any = cache.get(table, object_id)
+        if record is None:
+            record = await session.get(self.model, object_id)
+            if record is not None:
+                cache.put(session, table, object_id, record)
+        if record is None or not await self.can_read(session, principal, record):
+            raise NotFound(f"{self.resource.name} {object_id} not found")
+        return record
+
     async def resolve_reference(self, session: AsyncSession, principal: Principal,
                                 object_id: uuid.UUID) -> uuid.UUID | None:
         return await self.organization_of(session, await self.get(session, principal, object_id))
 
     async def list(self, session: AsyncSession, principal: Principal, page: PageRequest,
                    filters: dict[str, Any]) -> tuple[list[Any], str | None]:
-        statement = await self.visible(session, principal, select(self.model))
-        conditions = [getattr(self.model, name) == value for name, value in filters.items() if value is not None]
+        columns = self.model.__table__.c  # Core columns: the page's ids need nothing of the ORM
+        statement = await self.visible(session, principal, select(columns.id))
+        conditions = [columns[name] == value for name, value in filters.items() if value is not None]
         if conditions:
             statement = statement.where(and_(*conditions))
-        return await paginate(session, statement, self.model.id, page)
+        ids, next_token = await paginate_ids(session, statement, columns.id, page)
+        return await self._rows(session, ids), next_token
+
+    async def _rows(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> builtins.list[Any]:
+        """The rows of `ids` in that order, read-only: from the read cache where it holds them, the others
+        in one query (as detached copies: converting a page's columns, not the query, is what costs)."""
+        cache, table = self.platform.read_cache, self.resource.table_name
+        found = {object_id: row for object_id in ids
+                 if self.cache_reads and (row := cache.get(table, object_id)) is not None}
+        missing = [object_id for object_id in ids if object_id not in found]
+        if missing:
+            result = await session.execute(select(*self.model.__table__.columns)
+                                           .where(self.platform.database.among(self.model.id, missing)))
+            for row in map(snapshot_of_row, result):
+                found[row.id] = row
+                if self.cache_reads:
+                    cache.put(session, table, row.id, row)
+        return [found[object_id] for object_id in ids if object_id in found]  # less any deleted meanwhile
 
     async def update(self, session: AsyncSession, principal: Principal, record: Any, data: BaseModel) -> Any:
         await self.authorize_write(session, principal, record, "change")
@@ -449,22 +493,40 @@ class CollectionService:
             names.append(self.resource.scope.column)
         return {name: getattr(record, name) for name in names}
 
+    async def views(self, session: AsyncSession, principal: Principal, records: Sequence[Any]) -> Sequence[str]:
+        """What this caller may see of each record, as the name of a view (`to_read`); override to hide
+        what some callers may not read."""
+        return [FULL_VIEW] * len(records)
+
     async def present(self, session: AsyncSession, principal: Principal,
                       records: Sequence[Any]) -> Sequence[dict[str, Any]]:
-        """The response bodies of records for this caller; override to hide what some callers may not read."""
-        return [self.to_read(record) for record in records]
+        """The response bodies of records for this caller."""
+        views = await self.views(session, principal, records)
+        return [self.to_read(record, view) for record, view in zip(records, views, strict=True)]
 
-    def to_read(self, record: Any) -> dict[str, Any]:
-        """The response body of a record: no sensitive value, not even encrypted."""
+    async def present_json(self, session: AsyncSession, principal: Principal,
+                           records: Sequence[Any]) -> Sequence[bytes]:
+        """`present` as JSON validated by the read schema. A body depends on nothing but the row and the
+        view, so a cached row (`Snapshot`) keeps its bodies: a page of cached rows validates and encodes
+        only what it has not met before."""
+        views = await self.views(session, principal, records)
+        return [self._body_json(record, view) for record, view in zip(records, views, strict=True)]
+
+    def _body_json(self, record: Any, view: str) -> bytes:
+        bodies = record.derived if isinstance(record, Snapshot) else {}
+        key = (self.resource.collection, view)
+        body = bodies.get(key)
+        if body is None:
+            body = bodies[key] = validated_json(self.schemas.read, self.to_read(record, view))
+        return body
+
+    def to_read(self, record: Any, view: str = FULL_VIEW) -> dict[str, Any]:
+        """The response body of a record as `view` shows it: no sensitive value, not even encrypted."""
         body: dict[str, Any] = {"id": record.id, "created_at": record.created_at, "updated_at": record.updated_at,
                                 "etag": record.etag}
-        for field in self.resource.fields:
-            if not field.readable or field.once:
-                continue
-            value = getattr(record, field.name)
-            if field.kind == Kind.object and value is not None:
-                value = {sub.name: value.get(sub.name) for sub in field.fields if not sub.sensitive}
-            body[field.name] = value
+        for name, parts in self._shown:
+            value = getattr(record, name)
+            body[name] = value if parts is None or value is None else {part: value.get(part) for part in parts}
         return body
 
     def decrypt(self, record: Any, field_name: str, sub_field: str | None = None) -> Any:

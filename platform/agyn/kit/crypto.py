@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -127,6 +128,7 @@ class Cipher:
 
     def __init__(self, current: bytes, previous: tuple[bytes, ...] = ()) -> None:
         self.current_id = key_id(current)
+        self._current = current
         self._keys = {key_id(k): AESGCM(k) for k in (*previous, current)}
 
     def encrypt(self, plaintext: str, associated_data: bytes | None = None) -> str:
@@ -146,6 +148,11 @@ class Cipher:
             return self._keys[kid].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data).decode()
         except Exception:
             raise CryptoError("the value cannot be decrypted (wrong key or tampered data)") from None
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one other use (signing download URLs ...), from the current key: rotating it
+        invalidates what the derived key signed."""
+        return hmac.new(self._current, purpose.encode(), hashlib.sha256).digest()
 
     def needs_rotation(self, ciphertext: str) -> bool:
         return not ciphertext.startswith(f"v1:{self.current_id}:")

@@ -78,6 +78,10 @@ class FailedPrecondition(ProblemError):
     status, code, title = 409, "failed_precondition", "Failed precondition"
 
 
+class UnsupportedMediaType(ProblemError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 class PreconditionFailed(ProblemError):
     """An `If-Match` that does not match the current ETag (HTTP 412)."""
 

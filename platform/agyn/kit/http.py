@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agyn.kit.crypto import Cipher
-from agyn.kit.db import Base, commit, discard_after_commit, utcnow
+from agyn.kit.db import Base, commit, discard_after_commit, has_work, utcnow
 from agyn.kit.errors import (
     InvalidArgument,
     PreconditionFailed,
@@ -31,6 +31,7 @@ from agyn.kit.platform import platform_of
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_HEADER = "idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 NUL_MESSAGE = "must not contain NUL characters (U+0000)"
 
 
@@ -77,6 +78,11 @@ class ResourceRead(ReadSchema):
     created_at: datetime
     updated_at: datetime
     etag: str
+
+
+def validated_json(schema: type[BaseModel], body: dict[str, Any]) -> bytes:
+    """A response body validated by `schema` and encoded, as FastAPI does for a `response_model`."""
+    return schema.__pydantic_serializer__.to_json(schema.model_validate(body), by_alias=True)
 
 
 class IdempotencyRecord(Base):
@@ -127,7 +133,7 @@ class TransactionalRoute(APIRoute):
                     return await _idempotent(request, idempotency_key, handler)
                 response = await handler(request)
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
-                if session is not None and response.status_code < 400:
+                if session is not None and response.status_code < 400 and has_work(session):
                     await commit(session)
                 return response
             finally:
@@ -199,7 +205,7 @@ def _replay(record: IdempotencyRecord, request_hash: str, cipher: Cipher) -> Res
         raise UnprocessableIdempotencyKey(
             "this Idempotency-Key was already used with a different request body; use a new key"
         )
-    headers = {"Idempotent-Replayed": "true"}
+    headers = {REPLAYED_HEADER: "true"}
     if record.etag:
         headers["ETag"] = record.etag
     body = cipher.decrypt(record.body, record.scope.encode())

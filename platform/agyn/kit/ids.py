@@ -10,6 +10,9 @@ import uuid
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+MAX_PARSED_IDS = 100_000
+"""Ids `parsed_id` keeps (past it, it starts over)."""
+_parsed: dict[str, uuid.UUID] = {}
 
 
 def uuid7() -> uuid.UUID:
@@ -37,3 +40,17 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62
     value |= random_bits
     return uuid.UUID(int=value)
+
+
+def parsed_id(stored: str | uuid.UUID) -> uuid.UUID:
+    """An id as the database returned it, as a UUID: SQLite's 32 hex digits parsed once and kept (a
+    page's ids come back on every call, and parsing a hundred of them was a tenth of the page);
+    PostgreSQL's driver returns UUIDs already."""
+    if isinstance(stored, uuid.UUID):
+        return stored
+    known = _parsed.get(stored)
+    if known is None:
+        if len(_parsed) >= MAX_PARSED_IDS:
+            _parsed.clear()
+        known = _parsed[stored] = uuid.UUID(stored)
+    return known

@@ -6,17 +6,19 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Response
 from pydantic import BaseModel
-from sqlalchemy import Select
+from pydantic_core import to_json
+from sqlalchemy import ColumnElement, Select, Text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from agyn.kit.errors import InvalidArgument
+from agyn.kit.ids import parsed_id
 from agyn.kit.jsonlimits import TooDeep, loads
 
 DEFAULT_PAGE_SIZE = 50
@@ -86,16 +88,45 @@ class Page(BaseModel, Generic[T]):
     next_page_token: str | None = None
 
 
+def page_response(items: Sequence[bytes], next_page_token: str | None) -> Response:
+    """A `Page` whose items are already validated and encoded, written as pydantic writes a `Page`."""
+    body = b'{"items":[' + b",".join(items) + b'],"next_page_token":' + to_json(next_page_token) + b"}"
+    return Response(body, media_type="application/json")
+
+
 async def paginate(
     session: AsyncSession, statement: Select[Any], id_column: InstrumentedAttribute[Any], page: PageRequest
 ) -> tuple[list[Any], str | None]:
     """Run `statement` ordered by id after the cursor; fetch one extra row to know if more remain."""
+    rows = list((await session.scalars(_one_page(statement, id_column, page))).all())
+    # an object, or an id for `select(Model.id)`
+    return _cut(rows, page, lambda last: last if isinstance(last, uuid.UUID) else getattr(last, id_column.key))
+
+
+async def paginate_ids(
+    session: AsyncSession, statement: Select[Any], id_column: ColumnElement[Any], page: PageRequest
+) -> tuple[list[uuid.UUID], str | None]:
+    """`paginate` for a statement that selects ids only, run on the session's connection (in its
+    transaction): a page of ids needs none of the ORM's result processing, and its ids are read as
+    the database returns them (`parsed_id`)."""
+    connection = await session.connection()
+    as_returned = _one_page(statement, id_column, page).with_only_columns(type_coerce(id_column, Text))
+    rows = [parsed_id(stored) for stored in (await connection.execute(as_returned)).scalars()]
+    return _cut(rows, page, lambda last: last)
+
+
+def _one_page(statement: Select[Any], id_column: ColumnElement[Any] | InstrumentedAttribute[Any],
+              page: PageRequest) -> Select[Any]:
     if page.after is not None:
         statement = statement.where(id_column > page.after)
-    rows = list((await session.scalars(statement.order_by(id_column).limit(page.size + 1))).all())
+    return statement.order_by(id_column).limit(page.size + 1)
+
+
+def _cut(rows: list[T], page: PageRequest, id_of: Callable[[T], uuid.UUID]) -> tuple[list[T], str | None]:
+    """The page's rows, and the token of the next page when the extra row says there is one."""
     if len(rows) > page.size:
         rows = rows[: page.size]
-        return rows, encode_page_token(getattr(rows[-1], id_column.key))
+        return rows, encode_page_token(id_of(rows[-1]))
     return rows, None
 
 

@@ -24,6 +24,7 @@ from agyn.kit.crypto import Cipher
 from agyn.kit.db import Database
 from agyn.kit.events import EventBus, Handler
 from agyn.kit.principal import Authenticator, Principal
+from agyn.kit.readcache import ReadCache
 
 log = logging.getLogger("agyn.platform")
 T = TypeVar("T")
@@ -48,6 +49,8 @@ class Platform:
         self.clock = clock
         self.events = events
         self.redis = redis
+        self.read_cache = ReadCache(0.0, clock=clock)
+        """Off until the composition root sets it up (`agyn.modules.build_platform`)."""
         self.cipher: Cipher | None = None  # set at start, once the key is loaded or created
         self.references: dict[str, ReferenceTarget] = {}
         """Collection name (as references are declared in the registry) → the objects it holds."""
@@ -169,6 +172,9 @@ class HotRoute:
     path: str
     methods: frozenset[str]
     endpoint: ASGIApp
+    limits_body: bool = False
+    """The endpoint enforces a body limit of its own and answers in its protocol (OTLP): the gateway's is
+    not applied."""
 
 
 @dataclass(frozen=True)
@@ -197,3 +203,5 @@ class Module:
     subscriptions: Callable[[Platform], Iterable[tuple[str, Handler]]] = _no_subscriptions
     on_start: Hook | None = None
     on_stop: Hook | None = None
+    streamed_uploads: Sequence[str] = ()
+    """Paths whose endpoints stream their body and enforce their own size limit (not the API's)."""

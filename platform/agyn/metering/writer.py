@@ -32,13 +32,15 @@ class UsageWriter:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._writing = 0
         self.written = 0
         self.dropped = 0
         self.failures = 0
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Records not yet written: buffered, plus the batch being written now."""
+        return len(self._buffer) + self._writing
 
     def submit(self, records: Iterable[UsageRecord]) -> None:
         """Hand records over; returns at once (no I/O)."""
@@ -73,8 +75,9 @@ class UsageWriter:
                   extra={"lost": len(self._buffer)})
 
     async def flush(self) -> bool:
-        """Write everything buffered now; False when a write failed (the records stay buffered)."""
-        while self._buffer:
+        """Write everything buffered now, and wait for a batch the loop is writing; False when a write
+        failed (the records stay buffered)."""
+        while self.pending:
             if not await self._write_batch():
                 return False
         return True
@@ -101,6 +104,7 @@ class UsageWriter:
             if not batch:
                 return True
             del self._buffer[: len(batch)]
+            self._writing = len(batch)
             try:
                 async with self.database.transaction() as session:
                     await upsert_usage(session, batch)
@@ -112,5 +116,7 @@ class UsageWriter:
                 log.exception("writing usage records failed; they stay buffered and are retried",
                               extra={"records": len(batch), "buffered": len(self._buffer)})
                 return False
+            finally:
+                self._writing = 0
             self.written += len(batch)
             return True

@@ -6,12 +6,12 @@ Fire-and-forget both ways: the database is the truth, and a client that missed a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from agyn.kit.channel_listener import ChannelListener
 from agyn.notifications.envelope import Envelope, MalformedEnvelope
 from agyn.notifications.hub import EVENTS_LOST, Hub
 
@@ -46,58 +46,28 @@ class RedisBroker:
     """Several replicas: publish to the channel; one listener task per process delivers what arrives
     (including what this process published) to the local hub."""
 
-    RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
-    START_WAIT_SECONDS = 5.0
-
     def __init__(self, redis: Redis, channel: str, hub: Hub) -> None:
         self.redis = redis
         self.channel = channel
         self.hub = hub
-        self._listener: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
+        self._listener = ChannelListener(redis, channel, on_message=self._deliver, on_subscribed=self._subscribed,
+                                         retry_seconds=(0.1, 0.5, 1.0, 2.0, 5.0),
+                                         name="the Redis notifications listener", log=log)
 
     async def publish(self, envelope: Envelope) -> None:
         await self.redis.publish(self.channel, envelope.encoded)
 
     async def start(self) -> None:
-        """Start listening; wait (a little) until subscribed, so what is published next is heard."""
-        self._listener = asyncio.create_task(self._listen(), name="notifications-redis-listener")
-        try:
-            await asyncio.wait_for(self._subscribed.wait(), self.START_WAIT_SECONDS)
-        except TimeoutError:
-            log.warning("not yet subscribed to the Redis notifications channel; retrying in the background",
-                        extra={"channel": self.channel})
+        await self._listener.start()
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-            self._listener = None
+        await self._listener.stop()
 
-    async def _listen(self) -> None:
-        attempt = 0
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                if attempt:
-                    # envelopes published while we were away are lost: every client resynchronises
-                    self.hub.close_all(EVENTS_LOST, "the server lost events for a moment; pull to resynchronise")
-                    log.info("resubscribed to the Redis notifications channel", extra={"channel": self.channel})
-                attempt = 0
-                self._subscribed.set()
-                async for message in pubsub.listen():
-                    self._deliver(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                delay = self.RETRY_SECONDS[min(attempt, len(self.RETRY_SECONDS) - 1)]
-                attempt += 1
-                log.exception("the Redis notifications listener failed; retrying",
-                              extra={"channel": self.channel, "retry_in_seconds": delay})
-                await asyncio.sleep(delay)
-            finally:
-                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]  # untyped in redis-py
+    def _subscribed(self, resubscribed: bool) -> None:
+        if resubscribed:
+            # envelopes published while we were away are lost: every client resynchronises
+            self.hub.close_all(EVENTS_LOST, "the server lost events for a moment; pull to resynchronise")
+            log.info("resubscribed to the Redis notifications channel", extra={"channel": self.channel})
 
     def _deliver(self, data: bytes | str) -> None:
         try:

@@ -13,6 +13,7 @@ from agyn.notifications.service import NotificationsService
 from agyn.notifications.socketio import SocketIOGateway
 from agyn.runners import repository as runners_repository
 from agyn.settings import Settings
+from agyn.tracing.service import TracingService
 
 
 def services(platform: Platform) -> list[object]:
@@ -22,7 +23,8 @@ def services(platform: Platform) -> list[object]:
 
     notifications = NotificationsService(platform, platform.get(Settings).notifications,
                                          ModelRoomAuthorizer(platform.get(AuthorizationService),
-                                                             workload_organization))
+                                                             workload_organization,
+                                                             platform.get(TracingService).may_listen_to_trace))
     return [notifications, SocketIOGateway(notifications)]
 
 

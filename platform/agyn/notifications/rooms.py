@@ -7,6 +7,7 @@
 | `agent:<id>` | members of the agent's organization |
 | `workload:<id>` | members of the workload's organization |
 | `organization:<id>` | its members |
+| `trace:<trace id>` (32 hex digits) | members of the organization its spans belong to |
 
 Anything else is refused. A request for several rooms is granted whole or refused whole.
 """
@@ -33,7 +34,7 @@ class Room:
     id: uuid.UUID
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return f"{self.kind}:{self.id.hex if self.kind == 'trace' else self.id}"  # OTLP writes trace ids as hex
 
 
 class RoomAuthorizer(Protocol):
@@ -49,20 +50,26 @@ class RoomAuthorizer(Protocol):
 
     async def organization(self, principal: Principal, organization_id: uuid.UUID) -> bool: ...
 
+    async def trace(self, principal: Principal, trace_id: uuid.UUID) -> bool: ...
+
 
 WorkloadOrganization = Callable[[uuid.UUID], Awaitable[uuid.UUID | None]]
 """The organization of a workload, or None when there is no such workload."""
+TraceReadable = Callable[[Principal, str], Awaitable[bool]]
+"""Whether the caller may read any span of a trace (given as hex)."""
 
 
 class ModelRoomAuthorizer:
     """Answers from the authorization model; no database round trip (the embedded engine's index is in
     memory, OpenFGA is one call)."""
 
-    def __init__(self, authz: AuthorizationService, workload_organization: WorkloadOrganization | None = None
-                 ) -> None:
+    def __init__(self, authz: AuthorizationService, workload_organization: WorkloadOrganization | None = None,
+                 trace_readable: TraceReadable | None = None) -> None:
         self.authz = authz
         self.workload_organization = workload_organization
         """Set by the module that owns workloads; until then no `workload:` room is granted."""
+        self.trace_readable = trace_readable
+        """Set by the tracing module; until then no `trace:` room is granted."""
 
     async def thread_participant(self, principal: Principal, identity_id: uuid.UUID) -> bool:
         return identity_id == principal.identity_id
@@ -83,8 +90,11 @@ class ModelRoomAuthorizer:
     async def organization(self, principal: Principal, organization_id: uuid.UUID) -> bool:
         return await self.authz.check(principal, "can_view", objects.organization(organization_id))
 
+    async def trace(self, principal: Principal, trace_id: uuid.UUID) -> bool:
+        return self.trace_readable is not None and await self.trace_readable(principal, trace_id.hex)
 
-KINDS = ("thread_participant", "conversation", "agent", "workload", "organization")
+
+KINDS = ("thread_participant", "conversation", "agent", "workload", "organization", "trace")
 
 
 def split_rooms(text: str) -> list[str]:

@@ -1,15 +1,18 @@
 """Leader election: only one process orchestrates.
 
-On PostgreSQL the leader holds a session advisory lock on a connection of its own (not from the pool):
-when the process dies its session ends and the lock goes with it, so a waiting replica takes over
-at its next try. On SQLite there is one process per database file: it is the leader.
+By default (`AdvisoryLock`), on PostgreSQL the leader holds a session advisory lock on a connection of
+its own (not from the pool): when the process dies its session ends and the lock goes with it, so a
+waiting replica takes over at its next try. On SQLite there is one process per database file: it is
+the leader.
+
+On Kubernetes the leader holds a Lease instead (`kubernetes_lease.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -19,7 +22,21 @@ LOCK_KEY = 0x6167796E_6F726368  # "agynorch"
 """The advisory lock's key: the same in every replica of a deployment."""
 
 
-class Lease:
+class Lease(Protocol):
+    held: bool
+
+    async def acquire(self) -> bool:
+        """Try once; True when this process is (still) the leader."""
+        ...
+
+    async def still_held(self) -> bool:
+        """Checked by the leader between passes."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+class AdvisoryLock:
     def __init__(self, database_url: str, *, is_sqlite: bool) -> None:
         self.database_url = database_url
         self.is_sqlite = is_sqlite
@@ -73,3 +90,4 @@ class Lease:
             if url.startswith(driver):
                 return "postgresql://" + url[len(driver):]
         return url
+

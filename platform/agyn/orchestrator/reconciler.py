@@ -8,7 +8,9 @@ with its reason. `loop.py` says when it runs; `service.py` gathers the world and
   in a row its thread is degraded.
 - A live workload follows what its runner reports: running (once its runtime touched it, or after the
   startup grace), exited (stopped with code 0, else failed: `start_failed` before it was running,
-  `crashloop` after), gone (`runtime_lost`), ended by a runner restart (stopped).
+  `crashloop` after), failed as the runner saw it (an image that cannot be pulled, say), gone
+  (`start_failed` before it was running, `runtime_lost` after), ended by a runner restart (stopped).
+- What a runner has that no live workload is (a Pod left from a failed workload, say) is removed.
 - A live workload is stopped when idle longer than its agent's `idle_timeout`, or when it is an orphan
   (its agent is gone, its thread archived or degraded).
 """
@@ -90,6 +92,8 @@ class World:
     """Threads of the active workloads that are still active (not archived, not degraded)."""
     volume_runners: Mapping[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     lost_after: timedelta = timedelta(seconds=60)
+    listed: Mapping[uuid.UUID, Sequence[uuid.UUID]] = field(default_factory=dict)
+    """Per runner, the workloads it has (a pass over every pair only: a hinted one sees some workloads)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,16 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class RemoveOrphan:
+    """A runner has a workload that is not live (its record ended, or never was): remove it there."""
+
+    runner_id: uuid.UUID
+    workload_id: uuid.UUID
+    reason: str
+    kind: Literal["orphan"] = "orphan"
+
+
+@dataclass(frozen=True)
 class Degrade:
     pair: Pair
     reason: str
@@ -136,7 +150,7 @@ class Wait:
     kind: Literal["wait"] = "wait"
 
 
-Decision = Observe | Start | Stop | Degrade | Wait
+Decision = Observe | Start | Stop | RemoveOrphan | Degrade | Wait
 
 
 def _observe(workload: WorkloadView, observed: Observed | None, world: World) -> Observe | None:
@@ -166,9 +180,12 @@ def _observe(workload: WorkloadView, observed: Observed | None, world: World) ->
         reason = observed.message or f"its runtime exited with code {observed.exit_code}" + \
             (" before it ran" if before else " while it ran")
         return Observe(workload.id, "failed", reason, "start_failed" if before else "crashloop", containers)
+    if observed.status == "failed":
+        return Observe(workload.id, "failed", observed.message or "its runner saw it cannot run",
+                       observed.failure_reason or "start_failed", containers)
     if observed.status == "lost":
         return Observe(workload.id, "failed", observed.message or "its runner does not know it (its processes are "
-                       "gone)", "runtime_lost", containers)
+                       "gone)", "start_failed" if workload.status == "starting" else "runtime_lost", containers)
     if observed.status == "reaped":
         return Observe(workload.id, "stopped", "its runner restarted and ended the processes it had left",
                        containers=containers)
@@ -226,6 +243,10 @@ def decide(world: World) -> list[Decision]:
                 (workload.last_activity_at or workload.created_at) + agent.idle_timeout <= world.now:
             decisions.append(Stop(workload.id, f"idle for longer than its agent's idle_timeout "
                                                f"({int(agent.idle_timeout.total_seconds())}s)"))
+    known = {w.id for w in world.active}
+    for runner_id, workload_ids in world.listed.items():
+        decisions.extend(RemoveOrphan(runner_id, w, "orphan: its runner has it, but it is not a live workload")
+                         for w in workload_ids if w not in known)
     load = {r.id: r.load for r in world.runners}
     for pair in world.desired:
         if pair in live:

@@ -28,6 +28,7 @@ from agyn.orchestrator.reconciler import (
     Degrade,
     History,
     Observe,
+    RemoveOrphan,
     RunnerView,
     Start,
     Stop,
@@ -38,6 +39,7 @@ from agyn.orchestrator.reconciler import (
 )
 from agyn.orchestrator.spec import ConfigInvalid, attached_volumes, build_spec
 from agyn.runners import repository
+from agyn.runners.local import LocalRuntime
 from agyn.runners.models import ACTIVE, Runner, Workload
 from agyn.runners.runtime import Observed, StartFailed
 from agyn.runners.workloads import WorkloadsService, publish_workload
@@ -54,6 +56,8 @@ log = logging.getLogger("agyn.orchestrator")
 PLATFORM_IDENTITY = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
 """The platform's own identity: the sender of its messages (a degraded thread's notice)."""
 LOCAL_RUNNER = "local"
+KUBERNETES_RUNNER = "kubernetes"
+"""The embedded runner's name when it runs workloads as Pods (`AGYN_RUNNER__KIND=kubernetes`)."""
 
 
 @dataclass
@@ -88,7 +92,10 @@ class Orchestrator:
         """One pass over every pair, or over these threads' pairs only (a message's hint: the start it
         calls for does not wait for a pass over the whole world)."""
         began = time.perf_counter()
-        world, rows, agents = await self.gather(thread_ids)
+        gathered = await self.gather(thread_ids)
+        if gathered is None:
+            return Report(seconds=time.perf_counter() - began)
+        world, rows, agents = gathered
         decisions = decide(world)
         report = Report()
         for decision in decisions:
@@ -100,11 +107,18 @@ class Orchestrator:
         return report
 
     async def gather(self, thread_ids: set[uuid.UUID] | None = None
-                     ) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]]:
+                     ) -> tuple[World, dict[uuid.UUID, Workload], dict[uuid.UUID, Any]] | None:
+        """What a pass decides on; None for a hinted pass with nothing to decide: every pair with messages
+        waiting already has a running workload, which pulls them itself. Whatever else could change for
+        those workloads (an exit, an agent's update, a runner's report, idleness) wakes a full pass or
+        waits for the tick, so a message to a busy conversation costs two queries, not a pass."""
         now = self.platform.clock.now()
+        full = thread_ids is None
         async with self.platform.database.transaction() as session:
             desired = await threads_repository.pairs_with_unacked(session, thread_ids)
             active = await repository.active_workloads(session, thread_ids)
+            if not full and set(desired) <= {Pair(w.thread_id, w.agent_id) for w in active if w.status == "running"}:
+                return None
             pairs = set(desired)
             history_rows = await repository.history_of(session, pairs - {Pair(w.thread_id, w.agent_id)
                                                                          for w in active})
@@ -125,7 +139,14 @@ class Orchestrator:
                 workload.runner_id not in presence or presence[workload.runner_id].last_seen_at <= window)
             if runtime is not None and not silent:  # an offline runner's last report is stale
                 observed[workload.id] = await runtime.inspect(workload.id)
-        load = Counter(w.runner_id for w in active) if thread_ids is None else await self._load()
+        # in a pass over every pair, what each reachable runner has (its orphans are removed)
+        listed: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for runner in runners if full else ():
+            runtime = self.workloads.runtimes.get(runner.id)
+            if runtime is not None and (runner.id == self.local_runner_id or
+                                        (runner.id in presence and presence[runner.id].last_seen_at > window)):
+                listed[runner.id] = await runtime.list()
+        load = Counter(w.runner_id for w in active) if full else await self._load()
         world = World(
             now=now, desired=desired,
             active=[WorkloadView(w.id, w.thread_id, w.agent_id, w.runner_id, w.status, w.agent_state, w.created_at,
@@ -140,7 +161,7 @@ class Orchestrator:
                                     (r.id in presence and presence[r.id].last_seen_at > window)),
                                 load=load[r.id]) for r in runners],
             history={pair: _history(rows) for pair, rows in history_rows.items()},
-            open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after)
+            open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after, listed=listed)
         return world, {w.id: w for w in active}, agents
 
     async def _load(self) -> Counter[uuid.UUID]:
@@ -161,6 +182,10 @@ class Orchestrator:
                     await self.observe(decision, rows[decision.workload_id], agents)
                 elif isinstance(decision, Stop):
                     await self.stop(rows[decision.workload_id], decision.reason, agents)
+                elif isinstance(decision, RemoveOrphan):
+                    runtime = self.workloads.runtimes.get(decision.runner_id)
+                    if runtime is not None:
+                        await runtime.stop(decision.workload_id)
                 elif isinstance(decision, Start):
                     workload = await self.start(decision, agents[decision.pair.agent_id])
                     if workload is not None:
@@ -320,13 +345,13 @@ class Orchestrator:
 
     # --- start and stop of the process ------------------------------------------------------------
 
-    async def register_local_runner(self) -> uuid.UUID:
-        """The embedded local runner is the cluster runner `local` (registered at first start)."""
+    async def register_local_runner(self, name: str = LOCAL_RUNNER) -> uuid.UUID:
+        """The embedded runner is the cluster runner `local` (or `kubernetes`), registered at first start."""
         async with self.platform.database.transaction() as session:
-            runner = await session.scalar(select(Runner).where(Runner.name == LOCAL_RUNNER,
+            runner = await session.scalar(select(Runner).where(Runner.name == name,
                                                                Runner.organization_id.is_(None)))
             if runner is None:
-                runner = Runner(name=LOCAL_RUNNER, organization_id=None, labels={}, capabilities=[])
+                runner = Runner(name=name, organization_id=None, labels={}, capabilities=[])
                 session.add(runner)
                 await session.flush()
                 session.add(Identity(id=runner.id, type=IdentityType.runner.value))
@@ -339,8 +364,8 @@ class Orchestrator:
         """This process is stopping (or no longer leads): its local workloads stop with it, recorded as
         stopped so the next leader starts what still has work at once."""
         runtime = self.workloads.runtimes.get(self.local_runner_id) if self.local_runner_id else None
-        if runtime is None or not await runtime.list():
-            return
+        if not isinstance(runtime, LocalRuntime) or not await runtime.list():
+            return  # Pods outlive this process: the next leader's embedded runner finds them
         try:
             async with self.platform.database.transaction() as session:
                 local = [w for w in await repository.active_workloads(session)
@@ -371,7 +396,7 @@ def _history(rows: list[Workload]) -> History:
 
 def _describe(decision: Decision) -> dict[str, Any]:
     extra: dict[str, Any] = {"decision": decision.kind, "reason": decision.reason}
-    if isinstance(decision, (Observe, Stop)):
+    if isinstance(decision, (Observe, Stop, RemoveOrphan)):
         extra["workload_id"] = str(decision.workload_id)
     if isinstance(decision, Observe):
         extra["status"] = decision.status

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agyn.agents.models import Env, Hook, InitScript, Mcp, Volume, VolumeAttachment
+from agyn.agents.models import Agent, Env, Hook, InitScript, Mcp, Volume, VolumeAttachment
 from agyn.agents.service import EnvsService
 from agyn.kit.errors import ProblemError
 from agyn.kit.platform import Platform
@@ -44,6 +44,7 @@ async def _value(session: AsyncSession, platform: Platform, env: Any) -> str:
 async def build_spec(session: AsyncSession, platform: Platform, workload: Workload, *, platform_url: str,
                      runtime_command: str, token_ttl: timedelta) -> WorkloadSpec:
     agent_id = workload.agent_id
+    agent = await session.get(Agent, agent_id)
     envs = (await session.scalars(select(Env).where(Env.owner_agent_id == agent_id).order_by(Env.name))).all()
     agent_env: dict[str, str] = {}
     mcp_env: dict[uuid.UUID, dict[str, str]] = {}
@@ -73,6 +74,15 @@ async def build_spec(session: AsyncSession, platform: Platform, workload: Worklo
         workload_id=workload.id, agent_id=agent_id, thread_id=workload.thread_id,
         organization_id=workload.organization_id, runtime_command=runtime_command, env=env,
         init_scripts=[s.script for s in scripts],
-        mcps=[McpSpec(m.name, m.command, {**(m.env or {}), **mcp_env.get(m.id, {})}) for m in mcps],
-        hooks=[{"event": h.event, "function": h.function, "env": hook_env.get(h.id, {})} for h in hooks],
-        volumes=[VolumeSpec(v.id, v.name, v.mount_path, bool(v.persistent)) for v in volumes])
+        mcps=[McpSpec(m.name, m.command, {**(m.env or {}), **mcp_env.get(m.id, {})}, m.image, _resources(m))
+              for m in mcps],
+        hooks=[{"id": str(h.id), "event": h.event, "function": h.function, "env": hook_env.get(h.id, {}),
+                "image": h.image} for h in hooks],
+        volumes=[VolumeSpec(v.id, v.name, v.mount_path, bool(v.persistent), v.size) for v in volumes],
+        image=agent.image if agent is not None else None, init_image=agent.init_image if agent is not None else None,
+        resources=_resources(agent))
+
+
+def _resources(owner: Any) -> dict[str, str]:
+    """requests_cpu, requests_memory, limits_cpu, limits_memory: those that are set."""
+    return {k: str(v) for k, v in ((getattr(owner, "resources", None) or {}).items()) if v}

@@ -19,6 +19,8 @@ from agyn.organizations.schemas import (
     MembershipRead,
     MembershipStatus,
     MembershipUpdate,
+    NicknameList,
+    NicknameRead,
     OrganizationCreate,
     OrganizationRead,
     OrganizationUpdate,
@@ -52,6 +54,18 @@ async def get_organization(organization_id: uuid.UUID, principal: PrincipalDep, 
                            session: SessionDep, response: Response) -> OrganizationRead:
     organization = await organizations.get(session, principal, organization_id)
     return OrganizationRead.model_validate(with_etag(response, organization))
+
+
+@router.get("/organizations/{organization_id}/nicknames", response_model=NicknameList, tags=["organizations"],
+            summary="The organization's @nicknames (people, agents, apps): those starting with a prefix (at "
+                    "most 100), or those of the identities named")
+async def list_nicknames(
+    organization_id: uuid.UUID, principal: PrincipalDep, organizations: Organizations, session: SessionDep,
+    prefix: Annotated[str, Query(max_length=32, pattern=r"^[a-z0-9_-]*$")] = "",
+    identity_id: Annotated[list[uuid.UUID] | None, Query(max_length=100)] = None,
+) -> NicknameList:
+    found = await organizations.directory(session, principal, organization_id, prefix, identity_id or [])
+    return NicknameList(items=[NicknameRead(nickname=n, identity_id=i, identity_type=t) for n, i, t in found])
 
 
 @router.patch("/organizations/{organization_id}", response_model=OrganizationRead, tags=["organizations"],

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from agyn.kit.collections import rule_check
 from agyn.kit.http import ResourceRead, Schema
@@ -45,3 +45,13 @@ class MembershipRead(ResourceRead):
     identity_id: uuid.UUID
     role: MembershipRole
     status: MembershipStatus
+
+
+class NicknameRead(BaseModel):
+    nickname: str = Field(description="The handle, without its @.")
+    identity_id: uuid.UUID
+    identity_type: str = Field(description="user, agent or app.")
+
+
+class NicknameList(BaseModel):
+    items: list[NicknameRead]

@@ -71,6 +71,13 @@ class OrganizationsService:
             raise NotFound(f"organization {organization_id} not found")
         return organization
 
+    async def directory(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID,
+                        prefix: str, identity_ids: builtins.list[uuid.UUID]
+                        ) -> builtins.list[tuple[str, uuid.UUID, str]]:
+        """The organization's @handles (people, agents, apps), for those who can see it."""
+        await self.get(session, principal, organization_id)
+        return await self.identity.directory(session, organization_id, prefix=prefix, identity_ids=identity_ids)
+
     async def resolve_reference(self, session: AsyncSession, principal: Principal,
                                 organization_id: uuid.UUID) -> uuid.UUID:
         """A reference to an organization: visible to the caller; it is its own organization."""

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Query, Request
@@ -30,6 +30,9 @@ from agyn.kit.principal import IdentityType, Principal
 from agyn.runners import repository
 from agyn.runners.local import LocalRuntime
 from agyn.runners.runtime import Observed, StartFailed, WorkloadSpec
+
+if TYPE_CHECKING:
+    from agyn.runners.kubernetes import KubernetesRuntime
 from agyn.runners.workloads import WorkloadsService
 
 log = logging.getLogger("agyn.runners.remote")
@@ -159,16 +162,20 @@ async def runner_channel(request: Request, report: ChannelReport,
 
 
 class RunnerAgent:
-    """Runs workloads on this machine for a platform it connects to."""
+    """Runs workloads for a platform it connects to: on this machine, or as Pods of a cluster."""
 
-    def __init__(self, platform_url: str, token: str, runtime: LocalRuntime, *, wait: float = 20.0) -> None:
+    def __init__(self, platform_url: str, token: str, runtime: LocalRuntime | KubernetesRuntime, *,
+                 wait: float = 20.0) -> None:
         self.platform_url = platform_url.rstrip("/")
         self.token = token
         self.runtime = runtime
         self.wait = wait
         self.failures: dict[uuid.UUID, Observed] = {}
         self._exited = asyncio.Event()
-        runtime.on_exit = lambda _workload_id: self._exited.set()
+        if isinstance(runtime, LocalRuntime):
+            runtime.on_exit = lambda _workload_id: self._exited.set()
+        else:
+            runtime.on_change = lambda _workload_id: self._exited.set()
 
     async def report(self) -> list[dict[str, Any]]:
         observed = [await self.runtime.inspect(w) for w in await self.runtime.list()]

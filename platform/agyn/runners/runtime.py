@@ -1,8 +1,8 @@
 """The runner interface the orchestrator uses: start, inspect, stop, list workloads, and their logs.
 
 The local runner (`local.py`) runs a workload as processes on this machine; a remote runner
-(`remote.py`) is the same local runner on another machine, reached over its channel. A Kubernetes
-runner would implement the same five calls.
+(`remote.py`) is a runner on another machine, reached over its channel; the Kubernetes runner
+(`kubernetes.py`) runs a workload as a Pod. All implement the same five calls.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 ContainerRole = Literal["main", "sidecar", "init"]
-ObservedStatus = Literal["pending", "running", "exited", "lost", "reaped"]
-"""pending: asked to start, not yet reported (a remote runner); exited: the main process ended (see
-`exit_code`); lost: the runner does not know the workload; reaped: the runner found the workload's
-processes left over from before it restarted and ended them."""
+ObservedStatus = Literal["pending", "running", "exited", "failed", "lost", "reaped"]
+"""pending: asked to start, not yet reported (a remote runner), or still starting; exited: the main
+process ended (see `exit_code`); failed: the runner saw it cannot run (see `failure_reason`, e.g. an
+image that cannot be pulled); lost: the runner does not know the workload; reaped: the runner found
+the workload's processes left over from before it restarted and ended them."""
 
 
 class StartFailed(Exception):
@@ -32,6 +33,8 @@ class McpSpec:
     name: str
     command: str
     env: dict[str, str] = field(default_factory=dict)
+    image: str | None = None
+    resources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class VolumeSpec:
     name: str
     mount_path: str
     persistent: bool
+    size: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class WorkloadSpec:
     mcps: list[McpSpec] = field(default_factory=list)
     hooks: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[VolumeSpec] = field(default_factory=list)
+    image: str | None = None
+    """The agent's container images and compute resources: for container runners (the local runner
+    runs commands as they are)."""
+    init_image: str | None = None
+    resources: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,8 +82,10 @@ class WorkloadSpec:
                    runtime_command=data["runtime_command"], env=dict(data["env"]),
                    init_scripts=list(data.get("init_scripts", [])),
                    mcps=[McpSpec(**m) for m in data.get("mcps", [])], hooks=list(data.get("hooks", [])),
-                   volumes=[VolumeSpec(uuid.UUID(v["volume_id"]), v["name"], v["mount_path"], v["persistent"])
-                            for v in data.get("volumes", [])])
+                   volumes=[VolumeSpec(uuid.UUID(v["volume_id"]), v["name"], v["mount_path"], v["persistent"],
+                                       v.get("size")) for v in data.get("volumes", [])],
+                   image=data.get("image"), init_image=data.get("init_image"),
+                   resources=dict(data.get("resources") or {}))
 
 
 @dataclass
@@ -88,6 +99,8 @@ class ContainerState:
     restarts: int = 0
     started_at: str | None = None
     finished_at: str | None = None
+    reason: str | None = None
+    """Why it waits or why it ended, in the runtime's words (Kubernetes: `ImagePullBackOff`, `Error`)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,16 +115,19 @@ class Observed:
     containers: tuple[ContainerState, ...] = ()
     exit_code: int | None = None
     message: str | None = None
+    failure_reason: str | None = None
+    """With `failed`: image_pull_failed, config_invalid, start_failed or crashloop."""
 
     def to_json(self) -> dict[str, Any]:
         return {"workload_id": str(self.workload_id), "status": self.status, "exit_code": self.exit_code,
-                "message": self.message, "containers": [c.to_json() for c in self.containers]}
+                "message": self.message, "failure_reason": self.failure_reason,
+                "containers": [c.to_json() for c in self.containers]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Observed:
         return cls(uuid.UUID(data["workload_id"]), data["status"],
                    tuple(ContainerState(**c) for c in data.get("containers", [])), data.get("exit_code"),
-                   data.get("message"))
+                   data.get("message"), data.get("failure_reason"))
 
 
 class Runtime(Protocol):

@@ -14,7 +14,7 @@ RunnerSchemas = build_schemas(RUNNER)
 
 WorkloadStatus = Literal["starting", "running", "stopping", "stopped", "failed"]
 AgentState = Literal["idle", "processing"]
-FailureReason = Literal["start_failed", "config_invalid", "crashloop", "runtime_lost"]
+FailureReason = Literal["start_failed", "image_pull_failed", "config_invalid", "crashloop", "runtime_lost"]
 
 
 class ContainerRead(ReadSchema):
@@ -25,6 +25,7 @@ class ContainerRead(ReadSchema):
     restarts: int = 0
     started_at: str | None = None
     finished_at: str | None = None
+    reason: str | None = None
 
 
 class WorkloadRead(ReadSchema):

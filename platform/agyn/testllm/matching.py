@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from agyn.testllm.suites import (
@@ -99,9 +100,15 @@ class Mismatch:
     code: Literal["input_mismatch", "sequence_exhausted"]
     position: int
     expected: str | None = None
-    actual: str | None = None
+    actual_item: RequestItem | None = None
     input_length: int = 0
     note: str | None = field(default=None, compare=False)
+
+    @cached_property
+    def actual(self) -> str | None:
+        """The request's item at `position`, described (only when asked: a walk meets many mismatches
+        it steps over)."""
+        return describe_request_item(self.actual_item) if self.actual_item is not None else None
 
     @property
     def message(self) -> str:
@@ -123,11 +130,13 @@ def match_input(script: Sequence[ScriptItem], request: Sequence[RequestItem], *,
                 ) -> MatchResult:
     """The scripted output items the request's input earns, or why it earns none."""
     segments: list[ScriptItem] = []
+    prefix = None if any(isinstance(item, MessageItem) and item.repeat for item in script) else \
+        _PrefixMatcher(segments, request)
     for index, item in enumerate(script):
         if not item.is_output:
             segments.append(item)
             continue
-        failure = _SegmentMatcher(segments, request).run()
+        failure = prefix.run() if prefix is not None else _SegmentMatcher(segments, request).run()
         if failure is None:
             outputs = [item]
             if not single_output:
@@ -140,7 +149,7 @@ def match_input(script: Sequence[ScriptItem], request: Sequence[RequestItem], *,
             segments.append(item)  # the client echoed this answer back: it is history now
             continue
         return failure
-    failure = _SegmentMatcher(segments, request).run()
+    failure = prefix.run() if prefix is not None else _SegmentMatcher(segments, request).run()
     if failure is None:
         return Mismatch("sequence_exhausted", len(request), input_length=len(request),
                         note="the input ends with the script's last answer; nothing is left to answer")
@@ -169,7 +178,7 @@ class _SegmentMatcher:
         if si == len(self.segments):
             if ri == len(request):
                 return None
-            return Mismatch("sequence_exhausted", ri, actual=describe_request_item(request[ri]),
+            return Mismatch("sequence_exhausted", ri, actual_item=request[ri],
                             input_length=len(request))
         segment = self.segments[si]
         if isinstance(segment, MessageItem) and segment.repeat:
@@ -191,8 +200,35 @@ class _SegmentMatcher:
         return self.match(si + 1, ri + 1)
 
     def _mismatch(self, segment: ScriptItem, ri: int) -> Mismatch:
-        actual = describe_request_item(self.request[ri]) if ri < len(self.request) else None
-        return Mismatch("input_mismatch", ri, describe_script_item(segment), actual, len(self.request))
+        return _mismatch(segment, self.request, ri)
+
+
+class _PrefixMatcher:
+    """`_SegmentMatcher`'s answer for a script without `repeat`, where segment i can only be request item i:
+    the segments only grow between runs, so each run goes on from the prefix matched so far. A request
+    that echoes a long conversation back costs one pass over it, not one per answer in the script."""
+
+    def __init__(self, segments: Sequence[ScriptItem], request: Sequence[RequestItem]) -> None:
+        self.segments = segments
+        self.request = request
+        self.matched = 0
+
+    def run(self) -> Mismatch | None:
+        segments, request = self.segments, self.request
+        while (self.matched < len(segments) and self.matched < len(request)
+               and item_matches(segments[self.matched], request[self.matched])):
+            self.matched += 1
+        ri = self.matched
+        if ri < len(segments):
+            return _mismatch(segments[ri], request, ri)
+        if ri == len(request):
+            return None
+        return Mismatch("sequence_exhausted", ri, actual_item=request[ri], input_length=len(request))
+
+
+def _mismatch(segment: ScriptItem, request: Sequence[RequestItem], ri: int) -> Mismatch:
+    actual = request[ri] if ri < len(request) else None
+    return Mismatch("input_mismatch", ri, describe_script_item(segment), actual, len(request))
 
 
 # --- item comparison -----------------------------------------------------------------------------

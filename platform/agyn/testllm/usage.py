@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from agyn.token_counting.counting import (
     CountingError,
@@ -26,14 +29,32 @@ def count_openai_tokens(input_items: Sequence[dict[str, Any]], output_items: Seq
     return _count_items(counter, input_items) + (3 if input_items else 0), _count_items(counter, output_items)
 
 
+MEMO_ITEM_BYTES = 8192
+
+
 def _count_items(counter: ItemCounter, items: Sequence[dict[str, Any]]) -> int:
     total = 0
-    for index, item in enumerate(items):
+    for item in items:
         try:
-            total += counter.count_item(item, index)
-        except CountingError:
-            total += count_text(json.dumps(item), counter.encoding)
+            text = orjson.dumps(item)
+        except orjson.JSONEncodeError:  # what the standard module reads and orjson does not write (huge ints)
+            text = b""
+        total += _count_json(counter.model, text) if 0 < len(text) <= MEMO_ITEM_BYTES else _count_item(counter, item)
     return total
+
+
+@lru_cache(maxsize=4096)  # at most 4,096 items of 8 KB kept
+def _count_json(model: str, text: bytes) -> int:
+    """A conversation sends its whole history with every call: each item is counted once per model, then
+    found by its JSON text, which costs a small fraction of counting it again."""
+    return _count_item(ItemCounter(model), orjson.loads(text))
+
+
+def _count_item(counter: ItemCounter, item: dict[str, Any]) -> int:
+    try:
+        return counter.count_item(item)
+    except CountingError:
+        return count_text(json.dumps(item), counter.encoding)
 
 
 def count_anthropic_tokens(system: object, messages: Sequence[object], output_blocks: Sequence[dict[str, Any]]

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, service, with_etag
-from agyn.kit.http import TransactionalRoute
+from agyn.kit.http import IDEMPOTENCY_HEADER, REPLAYED_HEADER, TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
 from agyn.threads.models import Message, Thread
 from agyn.threads.schemas import (
@@ -82,10 +82,15 @@ async def archive_thread(thread_id: uuid.UUID, principal: PrincipalDep, threads:
 
 
 @router.post("/threads/{thread_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageRead,
-             tags=["threads"], summary="Send a message (honours Idempotency-Key)")
+             tags=["threads"], summary="Send a message (honours Idempotency-Key: one message per sender and key in "
+                                       "a thread, whichever of the sender's tokens sends it)")
 async def send_message(thread_id: uuid.UUID, data: MessageCreate, principal: PrincipalDep, threads: Threads,
-                       session: SessionDep) -> MessageRead:
-    return MessageRead.model_validate(await threads.send_to(session, principal, thread_id, data))
+                       session: SessionDep, response: Response,
+                       idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None) -> MessageRead:
+    message, sent_now = await threads.send_to(session, principal, thread_id, data, idempotency_key)
+    if not sent_now:
+        response.headers[REPLAYED_HEADER] = "true"
+    return MessageRead.model_validate(message)
 
 
 @router.get("/threads/{thread_id}/messages", response_model=Page[MessageRead], tags=["threads"],

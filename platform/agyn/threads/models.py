@@ -43,7 +43,13 @@ class Message(Base):
     """Immutable once sent; its uuid7 id orders a thread's messages."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_id_id", "thread_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_thread_id_id", "thread_id", "id"),
+        # one message per sender and Idempotency-Key in a thread, whichever of the sender's tokens sent it
+        Index("uq_messages_thread_id_sender_id_idempotency_key", "thread_id", "sender_id", "idempotency_key",
+              unique=True, postgresql_where=text("idempotency_key IS NOT NULL"),
+              sqlite_where=text("idempotency_key IS NOT NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
@@ -51,6 +57,7 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     file_ids: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class Recipient(Base):

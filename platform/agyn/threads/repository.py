@@ -80,6 +80,13 @@ async def messages_of(session: AsyncSession, thread_id: uuid.UUID,
     return await _page(session, statement.order_by(Message.id), page.size, lambda m: m.id)
 
 
+async def sent_with_key(session: AsyncSession, thread_id: uuid.UUID, sender_id: uuid.UUID,
+                        idempotency_key: str) -> Message | None:
+    """The sender's message in the thread sent with this Idempotency-Key, if there is one."""
+    return await session.scalar(select(Message).where(Message.thread_id == thread_id, Message.sender_id == sender_id,
+                                                      Message.idempotency_key == idempotency_key))
+
+
 async def unacked_for(session: AsyncSession, identity_id: uuid.UUID, thread_id: uuid.UUID | None,
                       page: PageRequest) -> tuple[list[Message], str | None]:
     """The messages an identity has not acknowledged (in one thread, or in all), oldest first."""

@@ -37,6 +37,10 @@ class ThreadRead(ResourceRead):
 class MessageCreate(Schema):
     body: str = Field(description="The text; not empty, at most AGYN_THREADS__MAX_BODY_CHARS characters.")
     file_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_FILES)
+    acknowledges: list[uuid.UUID] = Field(
+        default_factory=list, max_length=MAX_ACK,
+        description="Messages sent to you in this thread that this one answers: acknowledged in the same "
+                    "transaction, so an answer is never posted without them being acknowledged, nor the other way.")
 
 
 class MessageRead(ReadSchema):

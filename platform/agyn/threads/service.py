@@ -5,8 +5,9 @@ Rules: creating takes `can_create_thread` on the organization (its members, and 
 `thread:create`); the creator takes part. Participants are identity ids or `@nicknames` of the
 organization; adding an agent takes `can_initiate` on it (internal agents: any member; private ones:
 their role holders). Sending takes `can_write` (participants, and apps installed with `thread:write`);
-archived and degraded threads refuse it. Reading never acknowledges; only a recipient acknowledges
-its own messages, and doing it twice changes nothing.
+archived and degraded threads refuse it; a message's files must be of the thread's organization and
+readable by the sender, and then the thread's readers may read them. Reading never acknowledges; only
+a recipient acknowledges its own messages, and doing it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.agents.models import Agent
 from agyn.authorization import objects
 from agyn.authorization.engine import TupleKey
 from agyn.authorization.service import AuthorizationService
+from agyn.files.service import FilesService
 from agyn.identity.service import IdentityService
 from agyn.kit.db import after_commit, utcnow
 from agyn.kit.errors import FailedPrecondition, InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
@@ -48,6 +51,7 @@ class ThreadsService:
         self.platform = platform
         self.authz = platform.get(AuthorizationService)
         self.identity = platform.get(IdentityService)
+        self.files = platform.get(FilesService)
         self.settings = platform.get(Settings).threads
 
     # --- threads ------------------------------------------------------------------------------
@@ -125,38 +129,73 @@ class ThreadsService:
     # --- messages -----------------------------------------------------------------------------
 
     async def send(self, session: AsyncSession, principal: Principal, thread: Thread, data: MessageCreate, *,
-                   authorized: bool = False) -> Message:
+                   authorized: bool = False, idempotency_key: str | None = None) -> Message:
+        return (await self._send(session, principal, thread, data, authorized, idempotency_key))[0]
+
+    async def _send(self, session: AsyncSession, principal: Principal, thread: Thread, data: MessageCreate,
+                    authorized: bool, idempotency_key: str | None) -> tuple[Message, bool]:
         """Send a message: one unacknowledged delivery per participant but the sender, and
         `message.created` to each of their rooms once committed. `authorized` skips the check for a
-        thread the caller created in this same transaction."""
+        thread the caller created in this same transaction.
+
+        With `idempotency_key`, the sender's earlier message sent with that key, if there is one, is the
+        answer and nothing is sent: whichever token the sender used (an agent's reply posted again by
+        the workload that replaced a crashed one), whatever the body (a model asked twice answers twice
+        differently; the first answer stands). Returns the message and whether it was sent now."""
         if not authorized and not await self.authz.check(principal, "can_write", objects.thread(thread.id)):
             if await self.authz.check(principal, "can_read", objects.thread(thread.id)):
                 raise PermissionDenied("you may not send to this thread: only its participants may")
             raise NotFound(f"thread {thread.id} not found")
         self._check_body(data.body)
+        if idempotency_key is not None and (
+                sent := await repository.sent_with_key(session, thread.id, principal.identity_id, idempotency_key)):
+            await self._acknowledge(session, principal, thread, data)
+            return sent, False
         self._require_open(thread, "send to")
+        await self.files.attach(session, principal, thread.id, thread.organization_id, data.file_ids)
         message = Message(thread_id=thread.id, sender_id=principal.identity_id, body=data.body,
-                          file_ids=[str(file_id) for file_id in data.file_ids], created_at=utcnow())
-        session.add(message)
-        await session.flush()
+                          file_ids=[str(file_id) for file_id in data.file_ids], created_at=utcnow(),
+                          idempotency_key=idempotency_key)
+        if idempotency_key is None:
+            session.add(message)
+            await session.flush()
+        else:
+            try:
+                async with session.begin_nested():
+                    session.add(message)
+                    await session.flush()
+            except IntegrityError:
+                # the same key sent concurrently: the unique index waited for the other transaction
+                if not (sent := await repository.sent_with_key(session, thread.id, principal.identity_id,
+                                                               idempotency_key)):
+                    raise
+                await self._acknowledge(session, principal, thread, data)
+                return sent, False
         participants = (await repository.participants_of(session, [thread.id]))[thread.id]
         recipients = repository.recipients(participants, principal.identity_id)
         session.add_all(Recipient(message_id=message.id, participant_id=recipient, thread_id=thread.id)
                         for recipient in recipients)
         await session.flush()
+        await self._acknowledge(session, principal, thread, data)
         self.platform.events.publish_after_commit(
             session, "message.created", SOURCE, rooms=tuple(participant_room(r) for r in recipients),
             thread_id=str(thread.id), message_id=str(message.id), sender_id=str(principal.identity_id))
         record = usage.message_sent(message, thread.organization_id, principal)
         after_commit(session, lambda: self._record(record), what="usage message")
-        return message
+        return message, True
+
+    @staticmethod
+    async def _acknowledge(session: AsyncSession, principal: Principal, thread: Thread, data: MessageCreate) -> None:
+        if data.acknowledges:
+            await repository.ack_messages(session, principal.identity_id, set(data.acknowledges), thread.id)
 
     async def send_to(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
-                      data: MessageCreate) -> Message:
+                      data: MessageCreate, idempotency_key: str | None = None) -> tuple[Message, bool]:
+        """`send` to a thread by id; returns the message and whether it was sent now (not a replay)."""
         thread = await session.get(Thread, thread_id)
         if thread is None:
             raise NotFound(f"thread {thread_id} not found")
-        return await self.send(session, principal, thread, data)
+        return await self._send(session, principal, thread, data, False, idempotency_key)
 
     async def messages(self, session: AsyncSession, principal: Principal, thread_id: uuid.UUID,
                        page: PageRequest) -> tuple[list[Message], str | None]:
