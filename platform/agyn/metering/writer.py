@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 
 from agyn.kit.db import Database
+from agyn.kit.stopping import StopSignal, stop_loop
 from agyn.metering.records import UsageRecord
 from agyn.metering.repository import upsert_usage
 from agyn.settings import MeteringSettings
@@ -32,6 +33,7 @@ class UsageWriter:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stop = StopSignal()
         self._writing = 0
         self.written = 0
         self.dropped = 0
@@ -56,16 +58,14 @@ class UsageWriter:
 
     def start(self) -> None:
         if self._task is None:
+            self._stop = StopSignal()
             self._task = asyncio.create_task(self._run(), name="metering-writer")
 
     async def stop(self) -> None:
-        """Stop the loop, then write what is buffered (a few attempts)."""
+        """Stop the loop (a batch it is writing is written first), then write what is buffered (a few
+        attempts)."""
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await stop_loop(self._task, self._stop)
             self._task = None
         for attempt in range(STOP_ATTEMPTS):
             if await self.flush():
@@ -86,12 +86,11 @@ class UsageWriter:
         backoff = 0.0
         while True:
             if backoff:
-                await asyncio.sleep(backoff)
+                await self._stop.wait(backoff)
             else:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.flush_interval)
-                except TimeoutError:
-                    pass
+                await self._stop.wait(self.settings.flush_interval, wake=self._wake)
+            if self._stop.requested:
+                return
             self._wake.clear()
             if await self.flush():
                 backoff = 0.0

@@ -6,11 +6,11 @@ Events are hints: the tick alone converges."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 
 from agyn.kit.events import Event
+from agyn.kit.stopping import StopSignal, stop_loop
 from agyn.orchestrator.lease import Lease
 from agyn.orchestrator.service import Orchestrator, Report
 
@@ -28,18 +28,19 @@ class OrchestratorLoop:
         self._hinted: set[uuid.UUID] = set()
         self._full = True
         self._task: asyncio.Task[None] | None = None
+        self._stop = StopSignal()
         self.leading = asyncio.Event()
         self.passes = 0
         self.last_report: Report | None = None
 
     def start(self) -> None:
+        self._stop = StopSignal()
         self._task = asyncio.create_task(self._run(), name="orchestrator")
 
     async def stop(self) -> None:
+        """The pass in hand finishes (its transactions commit or roll back), then the loop leaves."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_loop(self._task, self._stop)
             self._task = None
         if self.lease.held:
             await self.orchestrator.stop_local_workloads()
@@ -59,7 +60,7 @@ class OrchestratorLoop:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stop.requested:
             if not await self.lease.acquire():
                 self.leading.clear()
                 await self._sleep(self.lease_retry)
@@ -71,6 +72,8 @@ class OrchestratorLoop:
             hinted, self._hinted = self._hinted, set()
             full, self._full = self._full, False
             report = await self._pass() if full else await self._pass(hinted) if hinted else None
+            if self._stop.requested:
+                return
             if self._full or self._hinted:
                 continue  # woken while it ran
             timeout = self.tick
@@ -79,6 +82,8 @@ class OrchestratorLoop:
                 timeout = max(0.01, min(timeout, until))
             if not await self._sleep(timeout):
                 self._full = True  # the tick: every pair
+            if self._stop.requested:
+                return
             if not await self.lease.still_held():
                 log.warning("this process lost the orchestration lease; its local workloads stop")
                 self.leading.clear()
@@ -95,9 +100,5 @@ class OrchestratorLoop:
         return report
 
     async def _sleep(self, seconds: float) -> bool:
-        """Wait for a wake-up or the timeout; True when woken."""
-        try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+        """Wait for a wake-up, the stop request or the timeout; True when woken."""
+        return await self._stop.wait(seconds, wake=self._wake)

@@ -5,10 +5,10 @@ pass, each batch its own short transaction so writers are never held up for long
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from agyn.kit.platform import Platform
+from agyn.kit.stopping import StopSignal, stop_loop
 from agyn.settings import TracingSettings
 from agyn.tracing import repository
 
@@ -33,23 +33,24 @@ class RetentionLoop:
         self.platform = platform
         self.settings = settings
         self.task: asyncio.Task[None] | None = None
+        self._stop = StopSignal()
 
     def start(self) -> None:
+        self._stop = StopSignal()
         self.task = asyncio.create_task(self._run(), name="tracing-retention")
 
     async def stop(self) -> None:
+        """A purge in hand finishes its batch, then the loop leaves."""
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await stop_loop(self.task, self._stop)
             self.task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stop.requested:
             try:
                 purged = await purge_expired(self.platform, self.settings)
                 if purged:
                     log.info("purged %d spans past retention", purged)
             except Exception:  # the next pass tries again; a failed purge loses nothing
                 log.exception("span retention purge failed")
-            await asyncio.sleep(self.settings.purge_interval_seconds)
+            await self._stop.wait(self.settings.purge_interval_seconds)
