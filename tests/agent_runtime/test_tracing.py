@@ -111,3 +111,25 @@ def test_a_workload_exports_to_the_platform_with_its_token_by_default() -> None:
     assert elsewhere.traces_endpoint == "http://collector:4318/v1/traces"
     assert elsewhere.traces_headers == {}  # the workload token never leaves for a third party
     assert RuntimeEnv.from_environ({**base, "OTEL_SDK_DISABLED": "true"}).traces_endpoint is None
+
+
+async def test_an_llm_call_records_the_input_items_its_span_keeps(
+        testllm_url: str, tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A span keeps its last OTEL_SPAN_EVENT_COUNT_LIMIT events: the runtime makes just those (the newest
+    items) and says how many items the call had."""
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
+    tracing = Tracing.exporting(receiver.url)
+    async with ToolBox([], env=mcp_env()) as tools:
+        loop = AgentLoop(openai.AsyncOpenAI(base_url=f"{testllm_url}/agn/v1", api_key="k"), tools,
+                         HistoryStore(tmp_path), tracing)
+        await loop.run_turn("c", ["hi"], AgentConfig(model="simple-state"))
+        assert (await loop.run_turn("c", ["fine"], AgentConfig(model="simple-state"))).text == "How can I help you?"
+    tracing.shutdown()
+    second = [s for s in receiver.spans if s.name == "llm.call"][1]
+    assert receiver.attributes(second)["agyn.llm.context.items"] == 3
+    assert second.dropped_events_count == 0
+    recorded = [{a.key: getattr(a.value, a.value.WhichOneof("value")) for a in event.attributes}
+                for event in second.events]
+    assert [(e["agyn.context.role"], e["agyn.context.is_new"]) for e in recorded] == [("assistant", False),
+                                                                                       ("user", True)]
+    assert "fine" in recorded[1]["agyn.context.text"]

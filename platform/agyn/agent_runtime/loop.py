@@ -170,8 +170,11 @@ class AgentLoop:
             span.set_attribute("gen_ai.operation.name", "chat")
             span.set_attribute("gen_ai.provider.name", PROVIDER)
             span.set_attribute("gen_ai.request.model", agent.model)
+            span.set_attribute("agyn.llm.context.items", len(items))
             offset = 1 if agent.system_prompt else 0
-            for index, item in enumerate(items):
+            # an event per input item the span keeps: the SDK would drop older ones (at 12 µs each to make)
+            for index in range(max(0, len(items) - self.tracing.max_events), len(items)):
+                item = items[index]
                 text = item.get("content") if item.get("type") == "message" else json.dumps(item, ensure_ascii=False)
                 span.add_event("agyn.llm.context_item", {
                     "agyn.context.role": str(item.get("role", item["type"])), "agyn.context.text": _clip(str(text)),

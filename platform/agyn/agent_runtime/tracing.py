@@ -18,8 +18,10 @@ SERVICE_NAME = "agyn-agent-runtime"
 class Tracing:
     """A tracer and the provider behind it (None: spans are not recorded)."""
 
-    def __init__(self, provider: TracerProvider | None) -> None:
+    def __init__(self, provider: TracerProvider | None, *, max_events: int = 0) -> None:
+        """`max_events`: how many events a span keeps (the SDK drops the oldest beyond them)."""
         self.provider = provider
+        self.max_events = max_events
         self.tracer: trace.Tracer = (provider.get_tracer("agyn.agent_runtime") if provider is not None
                                      else trace.NoOpTracer())
 
@@ -35,13 +37,15 @@ class Tracing:
             return cls.disabled()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace import SpanLimits, TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, **(attributes or {})}))
+        limits = SpanLimits()  # the defaults, or OTEL_SPAN_EVENT_COUNT_LIMIT and the like
+        provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, **(attributes or {})}),
+                                  span_limits=limits)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint,
                                                                         headers=dict(headers or {}))))
-        return cls(provider)
+        return cls(provider, max_events=limits.max_events or 0)
 
     def flush(self, timeout_millis: int = 5000) -> None:
         """Export what has ended (blocking: call it in a thread from async code)."""
