@@ -31,7 +31,6 @@ from agyn.kit.crypto import Cipher, load_or_create_key
 from agyn.kit.errors import install_error_handlers
 from agyn.kit.http import reject_nul_in_query
 from agyn.kit.platform import HotRoute, Platform
-from agyn.kit.routing import PathGuard
 from agyn.modules import build_platform, hot_routes, mounts, routers, streamed_uploads
 from agyn.settings import Settings, decryption_keys
 
@@ -105,7 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     install_docs(app)
     install_openapi(app)
     for router in routers():
-        app.include_router(PathGuard(router))
+        app.include_router(router)
     for path, mounted in mounts(platform):
         app.mount(path, mounted)
     app.add_middleware(JsonDepthMiddleware, exempt=streamed_uploads())

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from agyn.kit.resources import REGISTRY, Registry
 
 if TYPE_CHECKING:  # the registry alone is loaded by the Terraform provider: keep its start light
-    from fastapi import APIRouter
     from starlette.types import ASGIApp
 
     from agyn.kit.clock import Clock
     from agyn.kit.platform import HotRoute, Module, Platform
+    from agyn.kit.routing import ModuleRouter
     from agyn.settings import Settings
 
 MODULES = (
@@ -116,9 +116,11 @@ def streamed_uploads() -> frozenset[str]:
     return frozenset(path for module in load_modules() for path in module.streamed_uploads)
 
 
-def routers() -> list[APIRouter]:
-    """Every module's routes: its collections' generic routers, then its own."""
+@cache
+def routers() -> tuple[ModuleRouter, ...]:
+    """Every module's routes: its collections' generic routers, then its own. Built once per process, like
+    the modules' own routers: each app includes them (a test process builds many apps)."""
     from agyn.api.collections import collection_router
 
-    return [router for module in load_modules()
-            for router in (*(collection_router(c) for c in module.collections), *module.routers)]
+    return tuple(router for module in load_modules()
+                 for router in (*(collection_router(c) for c in module.collections), *module.routers))

@@ -1,5 +1,5 @@
-"""`PathGuard`: a module's router is skipped at once for paths none of its routes can match, and routes
-exactly as before for the rest (redirects, 405s, a root path, routes added late)."""
+"""`ModuleRouter`: a module's router is skipped at once for paths none of its routes can match, and routes
+exactly as a plain router for the rest (redirects, 405s, a root path, routes added late)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import Scope
 
-from agyn.kit.routing import PathGuard, literal_prefix
+from agyn.kit.routing import ModuleRouter, literal_prefix
 
 asked: list[str] = []
 
@@ -25,9 +25,9 @@ class CountingRoute(APIRoute):
         return super().matches(scope)
 
 
-def app_with_guarded_router() -> tuple[FastAPI, APIRouter]:
+def app_with_guarded_router() -> tuple[FastAPI, ModuleRouter]:
     """The app, and its router without a prefix."""
-    things = APIRouter(prefix="/api/things", route_class=CountingRoute)
+    things = ModuleRouter(prefix="/api/things", route_class=CountingRoute)
 
     @things.get("/{thing_id}")
     def read_thing(thing_id: int) -> dict[str, int]:
@@ -37,15 +37,15 @@ def app_with_guarded_router() -> tuple[FastAPI, APIRouter]:
     def create_thing() -> dict[str, str]:
         return {"created": "yes"}
 
-    others = APIRouter()
+    others = ModuleRouter()
 
     @others.get("/api/other")
     def other() -> dict[str, str]:
         return {"other": "yes"}
 
     app = FastAPI()
-    app.include_router(PathGuard(things))
-    app.include_router(PathGuard(others))
+    app.include_router(things)
+    app.include_router(others)
     return app, others
 
 

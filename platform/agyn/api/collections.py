@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agyn.api.dependencies import PlatformDep, PrincipalDep, SessionDep
@@ -20,6 +20,7 @@ from agyn.kit.pagination import Page, key_page_request, page_request, page_respo
 from agyn.kit.platform import Platform
 from agyn.kit.principal import Principal
 from agyn.kit.resources import Resource
+from agyn.kit.routing import ModuleRouter
 
 
 class CrudService(Protocol):
@@ -67,14 +68,14 @@ def _filters_dependency(resource: Resource) -> Callable[..., Any]:
     return filters
 
 
-def collection_router(service_class: type[CrudService]) -> APIRouter:
+def collection_router(service_class: type[CrudService]) -> ModuleRouter:
     """The collection of `service_class.resource`, typed by `service_class.schemas`."""
     resource, schemas = service_class.resource, service_class.schemas
 
     def service_of(platform: Platform) -> CrudService:
         return platform.get(service_class)
 
-    router = APIRouter(prefix=resource.path, tags=[resource.collection], route_class=TransactionalRoute)
+    router = ModuleRouter(prefix=resource.path, tags=[resource.collection], route_class=TransactionalRoute)
     Create, Update, Read, Created = schemas.create, schemas.update, schemas.read, schemas.created
     Filters = Annotated[dict[str, Any], Depends(_filters_dependency(resource))]
     composite = resource.id_kind == "composite"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, service
 from agyn.chat.schemas import (
@@ -16,9 +16,10 @@ from agyn.chat.schemas import (
 from agyn.chat.service import ChatService
 from agyn.kit.http import IfMatch, TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
+from agyn.kit.routing import ModuleRouter
 from agyn.threads.schemas import AckResult, MessageCreate, MessageRead
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+router = ModuleRouter(prefix="/api/v1", route_class=TransactionalRoute)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 Chat = Annotated[ChatService, Depends(service(ChatService))]
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, authenticate_briefly, service
@@ -19,9 +19,10 @@ from agyn.files.schemas import FileRead, SignedUrl, SignedUrlRequest
 from agyn.files.service import FilesService
 from agyn.kit.http import TransactionalRoute
 from agyn.kit.platform import platform_of
+from agyn.kit.routing import ModuleRouter
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute, tags=["files"])
-streaming = APIRouter(prefix="/api/v1", tags=["files"])
+router = ModuleRouter(prefix="/api/v1", route_class=TransactionalRoute, tags=["files"])
+streaming = ModuleRouter(prefix="/api/v1", tags=["files"])
 Files = Annotated[FilesService, Depends(service(FilesService))]
 INLINE_TYPES = ("image/", "audio/", "video/", "text/plain")
 """Shown in place by a browser; everything else downloads (an uploaded HTML page must never run)."""

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agyn.api.dependencies import PlatformDep
 from agyn.kit.errors import problem, problem_response
+from agyn.kit.routing import ModuleRouter
 
-router = APIRouter(tags=["health"])
+router = ModuleRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness: the process serves requests")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
@@ -25,6 +25,7 @@ from agyn.kit.db import Database
 from agyn.kit.events import EventBus, Handler
 from agyn.kit.principal import Authenticator, Principal
 from agyn.kit.readcache import ReadCache
+from agyn.kit.routing import ModuleRouter
 
 log = logging.getLogger("agyn.platform")
 T = TypeVar("T")
@@ -197,7 +198,7 @@ class Module:
     collections: Sequence[type[Any]] = ()
     """Classes built as `cls(platform)` with a `resource` and `schemas` (see `agyn.api.collections`)."""
     services: Callable[[Platform], Iterable[object]] = _nothing
-    routers: Sequence[APIRouter] = ()
+    routers: Sequence[ModuleRouter] = ()
     mounts: Callable[[Platform], Iterable[tuple[str, ASGIApp]]] = _no_mounts
     hot_routes: Callable[[Platform], Iterable[HotRoute]] = _no_hot_routes
     subscriptions: Callable[[Platform], Iterable[tuple[str, Handler]]] = _no_subscriptions

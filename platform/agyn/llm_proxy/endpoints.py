@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from fastapi import APIRouter
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from agyn.kit import jsonlimits
 from agyn.kit.ids import uuid7
 from agyn.kit.platform import HotRoute, Platform
+from agyn.kit.routing import ModuleRouter
 from agyn.llm_proxy.protocols import Protocol, ProxyError, StreamMeter, body_usage
 from agyn.llm_proxy.service import Call, LLMProxyService
 from agyn.llm_proxy.upstream import forwarded_headers, returned_headers
@@ -289,7 +289,7 @@ def hot_routes(platform: Platform) -> list[HotRoute]:
             HotRoute("/v1/models", frozenset({"GET"}), ModelsEndpoint(proxy))]
 
 
-router = APIRouter(tags=["llm-proxy"])
+router = ModuleRouter(tags=["llm-proxy"])
 router.routes.extend([
     Route("/v1/responses", ProxyEndpoint(Protocol.responses), methods=["POST"], include_in_schema=False),
     Route("/v1/messages", ProxyEndpoint(Protocol.anthropic_messages), methods=["POST"], include_in_schema=False),

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from agyn.api.dependencies import authenticate_briefly
 from agyn.kit.errors import InvalidArgument, ProblemError, problem_response
 from agyn.kit.platform import platform_of
+from agyn.kit.routing import ModuleRouter
 from agyn.media_proxy.service import FILE_SCHEME, MediaProxy
 from agyn.settings import Settings
 
-router = APIRouter(prefix="/media", tags=["media"])
+router = ModuleRouter(prefix="/media", tags=["media"])
 EXPOSED = "Content-Type, Content-Range, Accept-Ranges, Content-Disposition, Content-Length"
 
 

@@ -4,16 +4,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, authenticate, service
 from agyn.kit.errors import InvalidArgument
 from agyn.kit.http import TransactionalRoute
+from agyn.kit.routing import ModuleRouter
 from agyn.metering.records import LABELS, MICROS, Unit
 from agyn.metering.schemas import UsageBucket, UsageReport
 from agyn.metering.service import MeteringService
 
-router = APIRouter(prefix="/api/v1", tags=["usage"], dependencies=[Depends(authenticate)],
+router = ModuleRouter(prefix="/api/v1", tags=["usage"], dependencies=[Depends(authenticate)],
                    route_class=TransactionalRoute)
 
 PARAMETERS = {"organization_id", "start", "end", "unit", "group_by", "granularity"}

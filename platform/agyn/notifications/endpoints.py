@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from agyn.api.dependencies import PrincipalDep, service
 from agyn.kit.http import TransactionalRoute
+from agyn.kit.routing import ModuleRouter
 from agyn.notifications.rooms import split_rooms
 from agyn.notifications.service import NotificationsService
 from agyn.notifications.sse import EventStream
 
-router = APIRouter(route_class=TransactionalRoute)
+router = ModuleRouter(route_class=TransactionalRoute)
 Notifications = Annotated[NotificationsService, Depends(service(NotificationsService))]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from agyn.api.dependencies import (
     PrincipalDep,
@@ -14,6 +14,7 @@ from agyn.api.dependencies import (
 )
 from agyn.kit.http import IfMatch, TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
+from agyn.kit.routing import ModuleRouter
 from agyn.organizations.schemas import (
     MembershipCreate,
     MembershipRead,
@@ -27,7 +28,7 @@ from agyn.organizations.schemas import (
 )
 from agyn.organizations.service import OrganizationsService
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+router = ModuleRouter(prefix="/api/v1", route_class=TransactionalRoute)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 Organizations = Annotated[OrganizationsService, Depends(service(OrganizationsService))]
 

@@ -7,13 +7,14 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
 
 from agyn.api.dependencies import PlatformDep, PrincipalDep, SessionDep, service
 from agyn.kit.errors import FailedPrecondition
 from agyn.kit.http import TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
+from agyn.kit.routing import ModuleRouter
 from agyn.runners import repository
 from agyn.runners.models import Workload
 from agyn.runners.schemas import RunnerStatus, WorkloadRead, WorkloadStatus, WorkloadTouch
@@ -21,7 +22,7 @@ from agyn.runners.service import RunnersService
 from agyn.runners.workloads import WorkloadsService
 from agyn.settings import Settings
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+router = ModuleRouter(prefix="/api/v1", route_class=TransactionalRoute)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 Workloads = Annotated[WorkloadsService, Depends(service(WorkloadsService))]
 Runners = Annotated[RunnersService, Depends(service(RunnersService))]

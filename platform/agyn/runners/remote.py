@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from agyn.kit.errors import PermissionDenied, Unauthenticated
 from agyn.kit.events import Event
 from agyn.kit.platform import Platform, platform_of
 from agyn.kit.principal import IdentityType, Principal
+from agyn.kit.routing import ModuleRouter
 from agyn.runners import repository
 from agyn.runners.local import LocalRuntime
 from agyn.runners.runtime import Observed, StartFailed, WorkloadSpec
@@ -125,7 +126,7 @@ class ChannelCommands(BaseModel):
         description="`{op: start, spec}` or `{op: stop, workload_id}`; a spec holds secrets: keep it in memory.")
 
 
-router = APIRouter(prefix="/api/v1")
+router = ModuleRouter(prefix="/api/v1")
 
 
 async def _runner(request: Request, platform: Platform) -> Principal:

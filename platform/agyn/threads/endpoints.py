@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, service, with_etag
 from agyn.kit.http import IDEMPOTENCY_HEADER, REPLAYED_HEADER, TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
+from agyn.kit.routing import ModuleRouter
 from agyn.threads.models import Message, Thread
 from agyn.threads.schemas import (
     AckRequest,
@@ -20,7 +21,7 @@ from agyn.threads.schemas import (
 )
 from agyn.threads.service import ThreadsService
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+router = ModuleRouter(prefix="/api/v1", route_class=TransactionalRoute)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 Threads = Annotated[ThreadsService, Depends(service(ThreadsService))]
 

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from agyn.api.dependencies import authenticate
 from agyn.kit.errors import InvalidArgument
 from agyn.kit.http import TransactionalRoute
+from agyn.kit.routing import ModuleRouter
 from agyn.token_counting.counting import CountingError, count_items
 from agyn.token_counting.schemas import ItemTokenCount, TokenCountRequest, TokenCountResponse
 
 # TransactionalRoute closes the session that authentication opened
-router = APIRouter(prefix="/api/v1", tags=["token-counts"], dependencies=[Depends(authenticate)],
+router = ModuleRouter(prefix="/api/v1", tags=["token-counts"], dependencies=[Depends(authenticate)],
                    route_class=TransactionalRoute)
 
 

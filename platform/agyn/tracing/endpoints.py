@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from agyn.api.dependencies import PrincipalDep, SessionDep, authenticate, service
 from agyn.kit.errors import InvalidArgument
@@ -22,6 +22,7 @@ from agyn.kit.pagination import (
     encode_page_token,
     key_page_request,
 )
+from agyn.kit.routing import ModuleRouter
 from agyn.tracing import repository
 from agyn.tracing.models import Span
 from agyn.tracing.repository import RunCursor, SpanCursor, SpanFilter
@@ -38,7 +39,7 @@ from agyn.tracing.schemas import (
 )
 from agyn.tracing.service import TracingService, normalized_trace_id
 
-router = APIRouter(prefix="/api/v1", tags=["tracing"], dependencies=[Depends(authenticate)],
+router = ModuleRouter(prefix="/api/v1", tags=["tracing"], dependencies=[Depends(authenticate)],
                    route_class=TransactionalRoute)
 Tracing = Annotated[TracingService, Depends(service(TracingService))]
 KeyPageDep = Annotated[KeyPageRequest, Depends(key_page_request)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
 from google.rpc import code_pb2
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -16,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from agyn.api.workload_scope import require_allowed
 from agyn.kit.errors import ProblemError, Unauthenticated
 from agyn.kit.platform import HotRoute, Platform
+from agyn.kit.routing import ModuleRouter
 from agyn.settings import Settings
 from agyn.tracing import otlp
 from agyn.tracing.otlp import OtlpError
@@ -113,5 +113,5 @@ async def _wrong_method(scope: Scope, receive: Receive, send: Send) -> None:
     await TracesEndpoint(scope["app"].state.platform)(scope, receive, send)
 
 
-router = APIRouter(tags=["tracing"])
+router = ModuleRouter(tags=["tracing"])
 router.routes.append(Route(PATH, _wrong_method, methods=["POST"], include_in_schema=False))

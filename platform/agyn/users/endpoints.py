@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from agyn.api.dependencies import (
     PrincipalDep,
@@ -17,6 +17,7 @@ from agyn.kit.errors import PermissionDenied
 from agyn.kit.http import IfMatch, TransactionalRoute
 from agyn.kit.pagination import Page, PageRequest, page_request
 from agyn.kit.principal import IdentityType
+from agyn.kit.routing import ModuleRouter
 from agyn.users.models import User
 from agyn.users.schemas import (
     ApiTokenCreate,
@@ -29,7 +30,7 @@ from agyn.users.schemas import (
 )
 from agyn.users.service import UsersService
 
-router = APIRouter(route_class=TransactionalRoute)
+router = ModuleRouter(route_class=TransactionalRoute)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 Users = Annotated[UsersService, Depends(service(UsersService))]
 Authorization = Annotated[AuthorizationService, Depends(service(AuthorizationService))]

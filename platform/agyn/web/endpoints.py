@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from html import escape
 
-from fastapi import APIRouter
 from starlette.responses import FileResponse, HTMLResponse
 
 from agyn.api.dependencies import PlatformDep
+from agyn.kit.routing import ModuleRouter
 from agyn.settings import Settings
 from agyn.web.bundle import BUILD_COMMAND, STATIC
 
 ASSETS_URL = "/web/assets"
 
-router = APIRouter(include_in_schema=False)
+router = ModuleRouter(include_in_schema=False)
 
 NOT_BUILT = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Agyn — page not built</title></head>
