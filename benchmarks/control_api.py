@@ -20,7 +20,6 @@ run is the figure to compare across machines and runs (issue target: GET >= 0.30
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import shutil
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from served import AGYN, cpu_ms, free_port
+from served import AGYN, cpu_ms, free_port, scratch_postgres
 
 POSTGRES_URL = os.environ.get("AGYN_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
 AGENTS = 100
@@ -125,23 +124,17 @@ def declare(base: str, admin_token: str) -> tuple[str, str]:
     return token, agent_ids[len(agent_ids) // 2]
 
 
-async def postgres_database(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def measure(database: str, args: argparse.Namespace, workdir: Path) -> dict[str, Load]:
+    if database != "postgresql":
+        return measure_on(None, args, workdir / database / "data")
+    with scratch_postgres(POSTGRES_URL) as database_url:
+        return measure_on(database_url, args, workdir / database / "data")
+
+
+def measure_on(database_url: str | None, args: argparse.Namespace, data_dir: Path) -> dict[str, Load]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
-    data_dir = workdir / database / "data"
-    postgres_name = f"agyn_bench_{uuid.uuid4().hex[:8]}" if database == "postgresql" else None
-    if postgres_name is not None:
-        asyncio.run(postgres_database(f'CREATE DATABASE "{postgres_name}"'))
-        env["AGYN_DATABASE_URL"] = f"{POSTGRES_URL.rpartition('/')[0]}/{postgres_name}"
+    if database_url is not None:
+        env["AGYN_DATABASE_URL"] = database_url
         subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(data_dir)], env=env, check=True,
                        capture_output=True)
     port = free_port()
@@ -167,8 +160,6 @@ def measure(database: str, args: argparse.Namespace, workdir: Path) -> dict[str,
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-        if postgres_name is not None:
-            asyncio.run(postgres_database(f'DROP DATABASE IF EXISTS "{postgres_name}" WITH (FORCE)'))
 
 
 def main() -> None:

@@ -33,12 +33,13 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from served import AGYN, scratch_postgres
 
-AGYN = Path(sys.executable).with_name("agyn")
 POSTGRES_URL = os.environ.get("AGYN_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
 
 USAGE = {"input_tokens": 12, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 6,
@@ -236,14 +237,6 @@ def pct(values: list[float], q: float) -> float:
 
 # --- the run ------------------------------------------------------------------------------------------
 
-async def postgres_database(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 def run(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> None:
@@ -339,17 +332,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="agyn-llm-proxy-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
     env.update(PYTHONUNBUFFERED="1")
-    database = f"agyn_bench_{uuid.uuid4().hex[:8]}" if args.postgres else None
     try:
-        if database is not None:  # a database of its own, brought to the schema
-            asyncio.run(postgres_database(f'CREATE DATABASE "{database}"'))
-            env["AGYN_DATABASE_URL"] = f"{POSTGRES_URL.rpartition('/')[0]}/{database}"
-            subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env, check=True,
-                           capture_output=True)
-        run(args, workdir, env)
+        with scratch_postgres(POSTGRES_URL) if args.postgres else nullcontext(None) as database_url:
+            if database_url is not None:  # a database of its own, brought to the schema
+                env["AGYN_DATABASE_URL"] = database_url
+                subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env,
+                               check=True, capture_output=True)
+            run(args, workdir, env)
     finally:
-        if database is not None:
-            asyncio.run(postgres_database(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         if args.keep:
             print(f"\nworking directory kept: {workdir}")
         else:

@@ -24,50 +24,22 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
-import asyncpg
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from served import ServedPlatform, scratch_postgres
 
-AGYN = Path(sys.executable).with_name("agyn")
 BATCH = 512
 SECOND = 1_000_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_platform(data_dir: Path, port: int, database_url: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "AGYN_LOG_LEVEL": "warning", "AGYN_ORCHESTRATOR__ENABLED": "false"}
-    if database_url:
-        env["AGYN_DATABASE_URL"] = database_url
-        subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(data_dir)], env=env, check=True,
-                       capture_output=True)
-    process = subprocess.Popen([str(AGYN), "serve", "--data-dir", str(data_dir), "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("agyn serve did not become healthy within 90 s")
 
 
 def attribute(key: str, value: str | int) -> KeyValue:
@@ -211,25 +183,6 @@ def measure(label: str, base: str, token: str, args: argparse.Namespace) -> None
           f"{statistics.median(hundred):.1f} ms; all {seen} runs in {all_ms:.0f} ms")
 
 
-async def scratch_database(server: str) -> tuple[str, str]:
-    name = f"agyn_bench_tracing_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    base = server.rsplit("/", 1)[0]
-    return name, f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-
-
-async def drop_database(server: str, name: str) -> None:
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("AGYN_TEST_POSTGRES_URL",
@@ -246,19 +199,13 @@ def main() -> None:
     if not args.sqlite_only:
         backends.append(("postgresql", args.postgres))
     for label, server in backends:
-        with tempfile.TemporaryDirectory() as scratch:
-            data_dir = Path(scratch) / "data"
-            database = asyncio.run(scratch_database(server)) if server else None
-            port = free_port()
-            process = start_platform(data_dir, port, database[1] if database else None)
+        with tempfile.TemporaryDirectory() as scratch, \
+                scratch_postgres(server) if server else nullcontext(None) as database_url:
+            platform = ServedPlatform(Path(scratch), database_url, AGYN_ORCHESTRATOR__ENABLED="false")
             try:
-                token = (data_dir / "admin-token").read_text().strip()
-                measure(label, f"http://127.0.0.1:{port}", token, args)
+                measure(label, platform.url, platform.admin, args)
             finally:
-                process.terminate()
-                process.wait(timeout=30)
-                if server and database:
-                    asyncio.run(drop_database(server, database[0]))
+                platform.stop()
 
 
 if __name__ == "__main__":
