@@ -3,6 +3,7 @@ and the retention purge."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,14 +21,26 @@ UPDATED = tuple(column.name for column in SPANS.columns
 RUN_ROOT = "invocation.message"
 
 
-def _insert(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The batch upsert for one dialect, built once: building it (its `excluded` alias especially) cost as
+    much as running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(SPANS)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        statement = pg_insert(SPANS)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(SPANS)
+        statement = sqlite_insert(SPANS)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["trace_id", "span_id"],
+        set_={name: getattr(excluded, name) for name in UPDATED},
+        where=and_(SPANS.c.organization_id == excluded.organization_id,
+                   SPANS.c.identity_id == excluded.identity_id,
+                   or_(excluded.end_time_unix_nano != 0, SPANS.c.end_time_unix_nano == 0)),
+    ).returning(SPANS.c.trace_id, SPANS.c.span_id, SPANS.c.received_unix_nano)
 
 
 @dataclass(frozen=True)
@@ -49,15 +62,7 @@ async def upsert_spans(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         return Upserted([], [], [])
     latest = {(row["trace_id"], row["span_id"]): row for row in rows}  # one statement touches a row once
     now = next(iter(latest.values()))["updated_unix_nano"]
-    statement = _insert(session)
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["trace_id", "span_id"],
-        set_={name: getattr(excluded, name) for name in UPDATED},
-        where=and_(SPANS.c.organization_id == excluded.organization_id,
-                   SPANS.c.identity_id == excluded.identity_id,
-                   or_(excluded.end_time_unix_nano != 0, SPANS.c.end_time_unix_nano == 0)),
-    ).returning(SPANS.c.trace_id, SPANS.c.span_id, SPANS.c.received_unix_nano)
+    statement = _upsert(session.get_bind().dialect.name)
     written = (await session.execute(statement, list(latest.values()))).all()
     created: list[tuple[str, str]] = []
     updated: list[tuple[str, str]] = []
