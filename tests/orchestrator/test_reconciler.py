@@ -12,9 +12,11 @@ from agyn.orchestrator.reconciler import (
     History,
     Observe,
     RemoveOrphan,
+    RemoveVolume,
     RunnerView,
     Start,
     Stop,
+    VolumeView,
     Wait,
     WorkloadView,
     World,
@@ -187,3 +189,25 @@ def test_what_a_runner_has_without_a_live_workload_is_removed() -> None:
     decisions = decide(world([someone], [local], [], active=[live], observed={live.id: Observed(live.id, "running")},
                              open_threads=frozenset({live.thread_id}), listed={local.id: [live.id, stray]}))
     assert decisions == [RemoveOrphan(local.id, stray, "orphan: its runner has it, but it is not a live workload")]
+
+
+def test_a_volume_goes_once_its_thread_has_had_no_workload_for_its_ttl() -> None:
+    someone = agent()
+    holder = runner()
+    idle, wanted, busy, fresh = (Pair(uuid.uuid4(), someone.id) for _ in range(4))
+
+    def disk(pair: Pair, unused_for: timedelta) -> VolumeView:
+        return VolumeView(uuid.uuid4(), pair.thread_id, holder.id, timedelta(hours=1), NOW - unused_for)
+
+    expired = disk(idle, timedelta(hours=1))
+    volumes = [expired, disk(wanted, timedelta(hours=2)), disk(busy, timedelta(hours=2)),
+               disk(fresh, timedelta(minutes=59))]
+    running = workload(someone, busy, holder.id, status="running", last_activity_at=NOW)
+    decisions = decide(world([someone], [holder], [wanted], active=[running], volumes=volumes,
+                             open_threads=frozenset({busy.thread_id})))
+    removals = [d for d in decisions if isinstance(d, RemoveVolume)]
+    assert removals == [RemoveVolume(expired, "its thread has had no workload for longer than the volume's ttl "
+                                              "(3600s)")]
+    # a message waiting (a start this pass) or a live workload keeps the data, however old
+    assert [d for d in decisions if not isinstance(d, RemoveVolume)] == [
+        Start(wanted, holder.id, "unacked messages and no live workload")]

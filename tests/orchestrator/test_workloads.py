@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from agyn.kit.db import discard_after_commit
 from agyn.kit.principal import IdentityType, Principal
+from agyn.runners.models import VolumeInstance
 from agyn.threads.models import Thread
 from agyn.threads.schemas import MessageCreate
 from agyn.threads.service import ThreadsService
@@ -26,12 +27,13 @@ from tests.threads.support import Events, Team, make_team
 CONVERSATIONS = "/api/v1/conversations"
 
 
-async def helper_agent(team: Team, **fields: Any) -> dict[str, Any]:
+async def helper_agent(team: Team, volume_ttl: str | None = None, **fields: Any) -> dict[str, Any]:
     """An agent with a volume, an ENV, an init script and an MCP server (a plain HTTP server on MCP_PORT)."""
     api, owner = team.api, team.owner
     agent = await team.org.agent(nickname="helper", **{"idle_timeout": "1m", **fields})
     volume = await api.client.post("/api/v1/volumes", headers=owner.headers, json={
-        "organization_id": team.org.id, "name": f"work-{uuid.uuid4().hex[:6]}", "mount_path": "/workspace"})
+        "organization_id": team.org.id, "name": f"work-{uuid.uuid4().hex[:6]}", "mount_path": "/workspace",
+        **({"ttl": volume_ttl} if volume_ttl else {})})
     assert volume.status_code == 201, volume.text
     for path, body in (("/api/v1/volume-attachments", {"volume_id": volume.json()["id"], "agent_id": agent["id"]}),
                        ("/api/v1/envs", {"agent_id": agent["id"], "name": "GREETING", "value": "hi"}),
@@ -84,9 +86,9 @@ async def test_a_message_starts_a_workload_that_idles_out_and_restarts_with_its_
         assert reply == "reply to 'hello' (run 1, volume runs [1])"
         workload = await eventually(lambda: _running_idle(live, thread_id), what="a running, idle workload")
         assert workload["agent_id"] == agent["id"] and workload["runner_id"]
-        roles = {c["name"]: (c["role"], c["status"]) for c in workload["containers"]}
-        assert roles == {"init-0": ("init", "exited"), "mcp-files": ("sidecar", "running"),
-                         "runtime": ("main", "running")}
+        expected = {"init-0": ("init", "exited"), "mcp-files": ("sidecar", "running"), "runtime": ("main", "running")}
+        # the runtime may answer before a pass records what the runner reports of the containers
+        assert await eventually(lambda: _roles(live, thread_id, expected), what="the containers") == expected
         directory = tmp_path / "data" / "workloads" / workload["id"]
         assert (directory / "prepared.txt").read_text() == "prepared\n"  # the init script ran first, in its cwd
         log = (await live.api.client.get(f"/api/v1/workloads/{workload['id']}/logs", headers=team.bob.headers)).text
@@ -128,6 +130,46 @@ async def test_a_message_starts_a_workload_that_idles_out_and_restarts_with_its_
         assert answers[1] == "reply to 'again' (run 2, volume runs [2])"  # the same volume and state dirs
         workloads = await live.workloads(thread_id=thread_id)
         assert [w["status"] for w in workloads][0] == "stopped" and len(workloads) == 2
+
+
+async def test_a_volume_outliving_its_ttl_is_removed_and_the_next_workload_starts_afresh(
+        database_url: str, tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with live_platform(database_url, tmp_path / "data", clock=clock) as live:
+        team = await make_team(live.api)
+        agent = await helper_agent(team, volume_ttl="1h")
+        thread = await team.thread(team.bob, "@helper")
+        assert (await team.send(team.bob, thread["id"], "hello")).status_code == 201
+        await eventually(lambda: replies(team, thread["id"], agent["id"]), what="the agent's reply")
+        await eventually(lambda: _running_idle(live, thread["id"]), what="a running, idle workload")
+        [data] = (tmp_path / "data" / "volumes").glob(f"*/{thread['id']}")
+        assert (data / "runs").exists()  # the scripted runtime counts its runs in the volume
+
+        clock.advance(61)
+        await eventually(lambda: _status(live, thread["id"], "stopped"), what="the idle stop")
+        clock.advance(59 * 60)  # unused for less than the volume's hour
+        await live.loop.orchestrator.reconcile_once()
+        assert data.exists() and await volume_instances(live) == 1
+        clock.advance(2 * 60)
+        await live.loop.orchestrator.reconcile_once()
+        assert not data.exists() and not data.parent.exists()  # its only thread's data: the volume's directory too
+        assert await volume_instances(live) == 0
+
+        assert (await team.send(team.bob, thread["id"], "again")).status_code == 201
+        answers = await eventually(lambda: _at_least(replies(team, thread["id"], agent["id"]), 2), what="a reply")
+        assert answers[1] == "reply to 'again' (run 2, volume runs [1])"  # a new volume; the state dir stayed
+        assert await volume_instances(live) == 1
+
+
+async def volume_instances(live: Live) -> int:
+    async with live.platform.database.transaction() as session:
+        return len((await session.scalars(select(VolumeInstance))).all())
+
+
+async def _roles(live: Live, thread_id: str, expected: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]] | None:
+    [workload] = await live.workloads(thread_id=thread_id)
+    roles = {c["name"]: (c["role"], c["status"]) for c in workload["containers"]}
+    return roles if roles == expected else None
 
 
 async def _running_idle(live: Live, thread_id: str) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from sqlalchemy import update
 from agyn.runners.kubernetes import KubernetesRuntime
 from agyn.runners.models import Workload
 from agyn.runners.pods import pod_name, secret_name
+from agyn.runners.workloads import WorkloadsService
 from agyn.settings import KubernetesSettings
 from tests.cli.test_cli import AGYN, cli_env
 from tests.orchestrator.support import Live, eventually, live_platform
@@ -278,6 +279,12 @@ async def test_a_healthy_pod_runs_then_an_idle_stop_deletes_it_and_keeps_its_vol
         await run.until("stopped")
         assert await run.gone()
         assert len(run.kube.items("persistentvolumeclaims", NS)) == 1  # the volume's claim outlives the Pod
+        # until its TTL runs out: the orchestrator then has the runner delete the thread's claim (again: a no-op)
+        runtime = run.live.platform.get(WorkloadsService).runtimes.get(uuid.UUID(workload["runner_id"]))
+        assert isinstance(runtime, KubernetesRuntime)
+        for _ in range(2):
+            assert await runtime.remove_volume(uuid.UUID(run.volume_id), uuid.UUID(run.thread_id))
+            assert run.kube.items("persistentvolumeclaims", NS) == []
 
 
 async def test_starting_image_pull_within_the_grace_updates_then_after_it_fails(

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from agyn.runners.local import LocalRuntime
+from agyn.runners.remote import RemoteRunners, RunnerAgent
 from tests.cli.test_cli import AGYN, cli_env
 from tests.orchestrator.support import Live, alive, eventually, live_platform
 from tests.threads.support import make_team
@@ -77,3 +82,35 @@ async def _replies(team: Any, thread_id: str, agent_id: str) -> list[str] | None
 async def _failed(live: Live, thread_id: str) -> dict[str, Any] | None:
     found = [w for w in await live.workloads(thread_id=thread_id) if w["status"] == "failed"]
     return found[0] if found else None
+
+
+async def test_a_volume_removal_reaches_a_remote_runner_and_is_done_once_it_confirms(
+        database_url: str, tmp_path: Path) -> None:
+    """The orchestrator's `remove_volume` on a remote runner's channel: a command in the runner's next answer,
+    repeated until the runner confirms it in a report; the runner forgets a confirmation once answered."""
+    async with live_platform(database_url, tmp_path / "data") as live:
+        team = await make_team(live.api)
+        registered = await live.api.client.post("/api/v1/runners", headers=team.owner.headers, json={
+            "organization_id": team.org.id, "name": "branch", "labels": LABELS})
+        assert registered.status_code == 201, registered.text
+        runner_id = uuid.UUID(registered.json()["id"])
+        local = LocalRuntime(tmp_path / "remote")
+        agent = RunnerAgent(live.url, registered.json()["service_token"], local, wait=0)
+        volume_id, thread_id = uuid.uuid4(), uuid.uuid4()
+        data = local.volume_dir(volume_id, thread_id)
+        data.mkdir(parents=True)
+        (data / "notes.txt").write_text("kept until the TTL")
+        channel = live.platform.get(RemoteRunners).channel(runner_id)
+
+        assert not await channel.remove_volume(volume_id, thread_id)  # asked for, not done
+        command = {"op": "remove_volume", "volume_id": str(volume_id), "thread_id": str(thread_id)}
+        async with httpx.AsyncClient(base_url=live.url, headers={
+                "Authorization": f"Bearer {registered.json()['service_token']}"}) as client:
+            for _ in range(2):  # a lost answer: the next one carries the command again
+                assert await agent._poll(client) == [command]
+            await agent.execute(command)
+            assert not data.exists() and not data.parent.exists()
+            assert not await channel.remove_volume(volume_id, thread_id)  # not confirmed yet
+            assert await agent._poll(client) == []  # the report confirms it; nothing more to do
+        assert agent.removed_volumes == {}
+        assert await channel.remove_volume(volume_id, thread_id)

@@ -13,6 +13,8 @@ with its reason. `loop.py` says when it runs; `service.py` gathers the world and
 - What a runner has that no live workload is (a Pod left from a failed workload, say) is removed.
 - A live workload is stopped when idle longer than its agent's `idle_timeout`, or when it is an orphan
   (its agent is gone, its thread archived or degraded).
+- A volume's data for a thread is removed from its runner once the thread has had no workload for the
+  volume's `ttl` (and none is wanted: no messages wait); the thread is then free to run anywhere.
 """
 
 from __future__ import annotations
@@ -80,6 +82,19 @@ class History:
 
 
 @dataclass(frozen=True)
+class VolumeView:
+    """A volume's data for one thread, on a runner, whose volume has a TTL."""
+
+    volume_id: uuid.UUID
+    thread_id: uuid.UUID
+    runner_id: uuid.UUID
+    ttl: timedelta
+    last_used_at: datetime
+    """When the thread's last workload ended (or last changed, while one is live); when the data was made, if
+    the thread never had one."""
+
+
+@dataclass(frozen=True)
 class World:
     now: datetime
     desired: Sequence[Pair]
@@ -94,6 +109,8 @@ class World:
     lost_after: timedelta = timedelta(seconds=60)
     listed: Mapping[uuid.UUID, Sequence[uuid.UUID]] = field(default_factory=dict)
     """Per runner, the workloads it has (a pass over every pair only: a hinted one sees some workloads)."""
+    volumes: Sequence[VolumeView] = ()
+    """Volumes' data under a TTL (a pass over every pair only)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +167,16 @@ class Wait:
     kind: Literal["wait"] = "wait"
 
 
-Decision = Observe | Start | Stop | RemoveOrphan | Degrade | Wait
+@dataclass(frozen=True)
+class RemoveVolume:
+    """A volume's data for a thread outlived its TTL: remove it from its runner."""
+
+    volume: VolumeView
+    reason: str
+    kind: Literal["remove_volume"] = "remove_volume"
+
+
+Decision = Observe | Start | Stop | RemoveOrphan | Degrade | Wait | RemoveVolume
 
 
 def _observe(workload: WorkloadView, observed: Observed | None, world: World) -> Observe | None:
@@ -274,4 +300,8 @@ def decide(world: World) -> list[Decision]:
         load[runner.id] += 1
         retry = " (the agent changed since its last failure)" if past.consecutive else ""
         decisions.append(Start(pair, runner.id, f"unacked messages and no live workload{retry}"))
+    wanted = {pair.thread_id for pair in world.desired} | {w.thread_id for w in world.active}
+    decisions.extend(RemoveVolume(v, f"its thread has had no workload for longer than the volume's ttl "
+                                     f"({int(v.ttl.total_seconds())}s)")
+                     for v in world.volumes if v.thread_id not in wanted and v.last_used_at + v.ttl <= world.now)
     return decisions

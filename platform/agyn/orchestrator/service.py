@@ -29,6 +29,7 @@ from agyn.orchestrator.reconciler import (
     History,
     Observe,
     RemoveOrphan,
+    RemoveVolume,
     RunnerView,
     Start,
     Stop,
@@ -38,6 +39,7 @@ from agyn.orchestrator.reconciler import (
     decide,
 )
 from agyn.orchestrator.spec import ConfigInvalid, attached_volumes, build_spec
+from agyn.orchestrator.volumes import forget_volume, volumes_with_ttl
 from agyn.runners import repository
 from agyn.runners.local import LocalRuntime
 from agyn.runners.models import ACTIVE, Runner, Workload
@@ -131,6 +133,7 @@ class Orchestrator:
             open_threads = frozenset((await session.scalars(select(Thread.id).where(
                 Thread.id.in_(thread_ids), Thread.status == "active"))).all()) if thread_ids else frozenset()
             volume_runners = await repository.volume_runners(session, {p.thread_id for p in desired})
+            volumes = await volumes_with_ttl(session) if full else []
         window = now - self.lost_after
         observed: dict[uuid.UUID, Observed] = {}
         for workload in active:
@@ -161,7 +164,8 @@ class Orchestrator:
                                     (r.id in presence and presence[r.id].last_seen_at > window)),
                                 load=load[r.id]) for r in runners],
             history={pair: _history(rows) for pair, rows in history_rows.items()},
-            open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after, listed=listed)
+            open_threads=open_threads, volume_runners=volume_runners, lost_after=self.lost_after, listed=listed,
+            volumes=volumes)
         return world, {w.id: w for w in active}, agents
 
     async def _load(self) -> Counter[uuid.UUID]:
@@ -192,6 +196,8 @@ class Orchestrator:
                         report.started.append(workload)
                 elif isinstance(decision, Degrade):
                     await self.degrade(decision)
+                elif isinstance(decision, RemoveVolume):
+                    await self.remove_volume(decision)
             except Exception:
                 log.exception("an orchestrator decision failed; the next pass tries again", extra=_describe(decision))
         await self.meter(rows, agents)
@@ -300,6 +306,19 @@ class Orchestrator:
         if runtime is not None:
             await runtime.stop(workload.id)
 
+    async def remove_volume(self, decision: RemoveVolume) -> None:
+        """Removed on its runner first, then forgotten: a removal that fails (or that a remote runner has yet to
+        confirm) is asked for again by the next full pass. A runner deleted since leaves nothing to remove; one
+        not connected to this process (a remote runner away) is asked once it is."""
+        volume = decision.volume
+        runtime = self.workloads.runtimes.get(volume.runner_id)
+        if runtime is not None and not await runtime.remove_volume(volume.volume_id, volume.thread_id):
+            return
+        async with self.platform.database.transaction() as session:
+            if runtime is None and await session.get(Runner, volume.runner_id) is not None:
+                return
+            await forget_volume(session, volume)
+
     async def degrade(self, decision: Degrade) -> None:
         """Ten failed starts in a row: the thread is degraded and its participants are told, in the thread
         and through `conversation.updated`."""
@@ -404,4 +423,7 @@ def _describe(decision: Decision) -> dict[str, Any]:
         extra["thread_id"], extra["agent_id"] = str(decision.pair.thread_id), str(decision.pair.agent_id)
     if isinstance(decision, Start):
         extra["runner_id"] = str(decision.runner_id)
+    if isinstance(decision, RemoveVolume):
+        extra["volume_id"], extra["thread_id"] = str(decision.volume.volume_id), str(decision.volume.thread_id)
+        extra["runner_id"] = str(decision.volume.runner_id)
     return extra

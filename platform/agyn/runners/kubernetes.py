@@ -120,6 +120,16 @@ class KubernetesRuntime:
                 if error.status != 404:
                     raise
 
+    async def remove_volume(self, volume_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
+        """Delete the thread's claim of the volume (a scratch volume has none: an emptyDir goes with its Pod)."""
+        try:
+            await call(self.api.delete_namespaced_persistent_volume_claim, pods.claim_name(volume_id, thread_id),
+                       self.namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        return True
+
     async def list(self) -> list[uuid.UUID]:
         """Every workload with a labelled Pod or Secret here (a Secret whose Pod is gone counts: a stop
         removes both)."""

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import signal
 import socket
 import uuid
@@ -249,6 +250,10 @@ class LocalRuntime:
     async def list(self) -> list[uuid.UUID]:
         return list(self._workloads)
 
+    async def remove_volume(self, volume_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
+        await asyncio.to_thread(_remove_tree, self.volume_dir(volume_id, thread_id))
+        return True
+
     async def logs(self, workload_id: uuid.UUID, container: str, follow: bool) -> AsyncIterator[bytes]:
         path = self.workload_dir(workload_id) / "logs" / f"{Path(container).name}.log"
         if not path.is_file():
@@ -268,3 +273,11 @@ class LocalRuntime:
         what still has work)."""
         for workload_id in list(self._workloads):
             await self.stop(workload_id)
+
+
+def _remove_tree(path: Path) -> None:
+    """A directory and what it holds, then its parent if that is left empty (a volume's last thread)."""
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(path)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()

@@ -1,10 +1,12 @@
 """Remote runners: the local runner on another machine, connecting out to the platform (no inbound
 port). `agyn runner serve --platform-url URL --token <runner service token>` long-polls
 `POST /api/v1/runner-channel`: each request reports the state of every workload the runner has, and
-its answer carries what the runner must do (start these, stop those).
+its answer carries what the runner must do (start these, stop those, remove these volumes).
 
 Commands are derived, not queued: the answer lists every start the runner has not reported yet and
-every stop of a workload it still reports, so a lost or cancelled request loses nothing. A start's
+every stop of a workload it still reports, and every volume removal it has not confirmed (a runner
+confirms a removal in the report after it, until a report carrying it is answered), so a lost or
+cancelled request loses nothing. A start's
 spec (with its workload token and resolved ENVs) is held in this process's memory until the runner
 reports the workload, never stored. The channel is served by the process that orchestrates.
 """
@@ -16,7 +18,7 @@ import builtins
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
@@ -41,6 +43,8 @@ log = logging.getLogger("agyn.runners.remote")
 RUNNER_REPORTED = "runner.reported"
 """In-process event: a remote runner reported its workloads (the orchestrator looks at once)."""
 MAX_WAIT = 30.0
+Disk = tuple[uuid.UUID, uuid.UUID]
+"""A volume's data for one thread: (volume id, thread id)."""
 
 
 class RemoteRuntime:
@@ -51,6 +55,9 @@ class RemoteRuntime:
         self.reports: dict[uuid.UUID, Observed] = {}
         self.to_start: dict[uuid.UUID, WorkloadSpec] = {}
         self.to_stop: set[uuid.UUID] = set()
+        self.to_remove: set[Disk] = set()
+        self.removed: set[Disk] = set()
+        """Removals the runner confirmed, until the orchestrator asks about them again."""
         self._changed = asyncio.Event()
 
     # --- the orchestrator's side ----------------------------------------------------------------
@@ -75,20 +82,33 @@ class RemoteRuntime:
     async def list(self) -> list[uuid.UUID]:
         return list(self.reports)
 
+    async def remove_volume(self, volume_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
+        disk = (volume_id, thread_id)
+        if disk in self.removed:
+            self.removed.discard(disk)
+            return True
+        if disk not in self.to_remove:
+            self.to_remove.add(disk)
+            self._changed.set()
+        return False
+
     async def logs(self, workload_id: uuid.UUID, container: str, follow: bool) -> AsyncIterator[bytes]:
         yield b"the logs of a remote runner's workloads stay on its machine (<data dir>/workloads/<id>/logs)\n"
 
     # --- the channel's side -----------------------------------------------------------------------
 
-    def report(self, observed: builtins.list[Observed]) -> None:
+    def report(self, observed: builtins.list[Observed], removed: Iterable[Disk] = ()) -> None:
         self.reports = {o.workload_id: o for o in observed}
         for workload_id in self.reports:
             self.to_start.pop(workload_id, None)
         self.to_stop &= set(self.reports)
+        self.removed |= set(removed) & self.to_remove
+        self.to_remove -= self.removed
 
     def commands(self) -> builtins.list[dict[str, Any]]:
         return [*({"op": "start", "spec": spec.to_json()} for spec in self.to_start.values()),
-                *({"op": "stop", "workload_id": str(w)} for w in sorted(self.to_stop))]
+                *({"op": "stop", "workload_id": str(w)} for w in sorted(self.to_stop)),
+                *({"op": "remove_volume", "volume_id": str(v), "thread_id": str(t)} for v, t in sorted(self.to_remove))]
 
     async def wait_for_commands(self, seconds: float) -> builtins.list[dict[str, Any]]:
         self._changed.clear()
@@ -116,14 +136,23 @@ class RemoteRunners:
         return found
 
 
+class RemovedVolume(BaseModel):
+    volume_id: uuid.UUID
+    thread_id: uuid.UUID
+
+
 class ChannelReport(BaseModel):
     workloads: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000,
                                             description="Every workload the runner has, as it sees it.")
+    removed_volumes: list[RemovedVolume] = Field(
+        default_factory=list, max_length=10_000,
+        description="Volume removals done since the runner's last answered report (`remove_volume` commands).")
 
 
 class ChannelCommands(BaseModel):
     commands: list[dict[str, Any]] = Field(
-        description="`{op: start, spec}` or `{op: stop, workload_id}`; a spec holds secrets: keep it in memory.")
+        description="`{op: start, spec}`, `{op: stop, workload_id}` or `{op: remove_volume, volume_id, thread_id}`; "
+                    "a spec holds secrets: keep it in memory.")
 
 
 router = ModuleRouter(prefix="/api/v1")
@@ -150,7 +179,8 @@ async def runner_channel(request: Request, report: ChannelReport,
     principal = await _runner(request, platform)
     channel = platform.get(RemoteRunners).channel(principal.identity_id)
     try:
-        channel.report([Observed.from_json(item) for item in report.workloads])
+        channel.report([Observed.from_json(item) for item in report.workloads],
+                       [(removed.volume_id, removed.thread_id) for removed in report.removed_volumes])
     except (KeyError, ValueError, TypeError) as error:
         from agyn.kit.errors import InvalidArgument
 
@@ -172,6 +202,8 @@ class RunnerAgent:
         self.runtime = runtime
         self.wait = wait
         self.failures: dict[uuid.UUID, Observed] = {}
+        self.removed_volumes: dict[Disk, None] = {}
+        """Volumes removed on the platform's command, confirmed in each report until one is answered."""
         self._exited = asyncio.Event()
         if isinstance(runtime, LocalRuntime):
             runtime.on_exit = lambda _workload_id: self._exited.set()
@@ -198,8 +230,10 @@ class RunnerAgent:
     async def _poll(self, client: httpx.AsyncClient) -> list[dict[str, Any]]:
         """One long poll; a workload's runtime ending cuts it short (its state is reported at once)."""
         self._exited.clear()
-        poll = asyncio.create_task(client.post("/api/v1/runner-channel", params={"wait": self.wait},
-                                               json={"workloads": await self.report()}))
+        confirmed = list(self.removed_volumes)
+        poll = asyncio.create_task(client.post("/api/v1/runner-channel", params={"wait": self.wait}, json={
+            "workloads": await self.report(),
+            "removed_volumes": [{"volume_id": str(v), "thread_id": str(t)} for v, t in confirmed]}))
         exited = asyncio.create_task(self._exited.wait())
         done, _ = await asyncio.wait({poll, exited}, return_when=asyncio.FIRST_COMPLETED)
         exited.cancel()
@@ -213,6 +247,8 @@ class RunnerAgent:
             raise SystemExit(f"the platform refused the runner's token ({response.status_code}): "
                              f"{response.json().get('detail')}")
         response.raise_for_status()
+        for disk in confirmed:  # the platform has them
+            self.removed_volumes.pop(disk, None)
         commands: list[dict[str, Any]] = response.json()["commands"]
         return commands
 
@@ -230,3 +266,7 @@ class RunnerAgent:
             workload_id = uuid.UUID(command["workload_id"])
             self.failures.pop(workload_id, None)
             await self.runtime.stop(workload_id)
+        elif command.get("op") == "remove_volume":
+            disk = (uuid.UUID(command["volume_id"]), uuid.UUID(command["thread_id"]))
+            if await self.runtime.remove_volume(*disk):
+                self.removed_volumes[disk] = None

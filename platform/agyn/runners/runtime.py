@@ -147,6 +147,11 @@ class Runtime(Protocol):
         """The workloads this runner has processes for."""
         ...
 
+    async def remove_volume(self, volume_id: uuid.UUID, thread_id: uuid.UUID) -> bool:
+        """Delete a volume's data for one thread (its TTL ran out). True once it is gone (or never was);
+        False while the removal is under way elsewhere (a remote runner's, confirmed in a later report)."""
+        ...
+
     def logs(self, workload_id: uuid.UUID, container: str, follow: bool) -> AsyncIterator[bytes]:
         """A container's output; with `follow`, until the workload ends."""
         ...

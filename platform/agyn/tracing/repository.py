@@ -25,6 +25,7 @@ RUN_ROOT = "invocation.message"
 def _upsert(dialect: str) -> Any:
     """The batch upsert for one dialect, built once: building it (its `excluded` alias especially) cost as
     much as running it."""
+    statement: Any
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
