@@ -110,12 +110,13 @@ class Runtime:
 
 
 async def start_runtime(world: ProxyWorld, agent: dict[str, Any], thread_id: str, workdir: Path,
-                        mcp_servers: list[dict[str, str]] | None = None, platform_url: str | None = None) -> Runtime:
+                        mcp_servers: list[dict[str, str]] | None = None, platform_url: str | None = None,
+                        **environ: str) -> Runtime:
     token, workload_id = await mint(world.server, agent["id"], thread_id, world.organization_id)
     env = cli_env(AGYN_PLATFORM_URL=platform_url or world.server.url, AGYN_WORKLOAD_TOKEN=token, AGYN_WORKLOAD_ID=workload_id,
                   AGYN_THREAD_ID=thread_id, AGYN_AGENT_ID=agent["id"], AGYN_ORGANIZATION_ID=world.organization_id,
                   AGYN_LLM_BASE_URL=f"{world.server.url}/v1", AGYN_STATE_DIR=str(workdir / "state"),
-                  AGYN_MCP_SERVERS=json.dumps(mcp_servers or []))
+                  AGYN_MCP_SERVERS=json.dumps(mcp_servers or []), **environ)
     workdir.mkdir(exist_ok=True)
     log = workdir / f"runtime-{workload_id}.log"
     with log.open("w") as out:
@@ -135,7 +136,7 @@ def unacked(world: ProxyWorld, token: str) -> list[dict[str, Any]]:
 async def test_answers_acks_and_continues_the_conversation_after_a_restart(world: ProxyWorld, tmp_path: Path) -> None:
     agent = make_agent(world, "simple-state")
     api = world.server.api
-    for path, body in (("/api/v1/init-scripts", {"script": "echo ready > init-ran.txt"}),
+    for path, body in (("/api/v1/init-scripts", {"script": "echo ready >> init-ran.txt"}),
                        ("/api/v1/skills", {"name": "greet", "body": "Say hello first.", "description": "Greeting"})):
         created = api.post(path, headers=owner(world), json={"agent_id": agent["id"], **body})
         assert created.status_code == 201, created.text
@@ -150,13 +151,15 @@ async def test_answers_acks_and_continues_the_conversation_after_a_restart(world
         assert (tmp_path / "state" / "skills" / "greet.md").read_text() == "Say hello first."
     finally:
         assert runtime.stop() == 0, runtime.output
-    restarted = await start_runtime(world, agent, thread_id, tmp_path)  # a new workload, the same state dir
+    # a new workload, the same state dir; its runner ran the init scripts (so the runtime does not)
+    restarted = await start_runtime(world, agent, thread_id, tmp_path, AGYN_INIT_SCRIPTS_DONE="1")
     try:
         send(world, thread_id, "fine, thanks")
         second = wait_for(world, thread_id, 4, restarted)
         assert second[3]["sender_id"] == agent["id"] and second[3]["body"] == "How can I help you?"
         time.sleep(0.3)
         assert len(messages(world, thread_id)) == 4  # one reply per message, nothing answered twice
+        assert (tmp_path / "init-ran.txt").read_text() == "ready\n"
     finally:
         assert restarted.stop() == 0, restarted.output
 

@@ -57,7 +57,7 @@ async def only_workload(live: Live, **params: Any) -> dict[str, Any]:
 
 CONTRACT = {"AGYN_PLATFORM_URL", "AGYN_WORKLOAD_TOKEN", "AGYN_WORKLOAD_ID", "AGYN_THREAD_ID", "AGYN_AGENT_ID",
             "AGYN_ORGANIZATION_ID", "AGYN_LLM_BASE_URL", "AGYN_STATE_DIR", "AGYN_MCP_SERVERS", "AGYN_VOLUMES",
-            "AGYN_HOOKS"}
+            "AGYN_HOOKS", "AGYN_INIT_SCRIPTS_DONE"}
 
 
 def environment(pid: int) -> dict[str, str]:
@@ -101,6 +101,7 @@ async def test_a_message_starts_a_workload_that_idles_out_and_restarts_with_its_
         environ = {p["name"]: environment(p["pid"]) for p in marker["processes"]}
         runtime, mcp = environ["runtime"], environ["mcp-files"]
         assert runtime["GREETING"] == "hi" and runtime["AGYN_WORKLOAD_TOKEN"].startswith("agyn_wl_")
+        assert runtime["AGYN_INIT_SCRIPTS_DONE"] == "1"  # the runner ran them: the runtime must not again
         assert runtime["AGYN_LLM_BASE_URL"] == live.url + "/v1" and runtime["AGYN_THREAD_ID"] == thread_id
         assert json.loads(runtime["AGYN_VOLUMES"]) == {"/workspace": str(next(
             (tmp_path / "data" / "volumes").glob(f"*/{thread_id}")))}

@@ -205,6 +205,7 @@ async def test_the_pod_has_the_agents_containers_env_volumes_and_labels(database
         assert env["GREETING"]["valueFrom"]["secretKeyRef"] == {"name": secret["metadata"]["name"],
                                                                 "key": "runtime.GREETING"}
         assert "valueFrom" in env["AGYN_WORKLOAD_TOKEN"] and env["AGYN_WORKLOAD_ID"]["valueFrom"]
+        assert env["AGYN_INIT_SCRIPTS_DONE"]["value"] == "1"  # the init containers ran them
         assert json.loads(env["AGYN_MCP_SERVERS"]["value"]) == [
             {"name": "files", "transport": "streamable_http", "url": "http://127.0.0.1:8100/mcp"}]
         mcp_env = {e["name"]: e for e in mcp["env"]}

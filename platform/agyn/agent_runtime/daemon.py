@@ -30,6 +30,7 @@ import httpx
 from agyn.agent_runtime.loop import AgentConfig, AgentLoop, Summarization, TurnResult
 from agyn.agent_runtime.tools import McpServer, ToolBox
 from agyn.agent_runtime.tracing import Tracing
+from agyn.runners.runtime import INIT_SCRIPTS_DONE
 
 log = logging.getLogger("agyn.agent_runtime")
 
@@ -62,6 +63,8 @@ class RuntimeEnv:
     mcp_servers: list[McpServer]
     traces_endpoint: str | None
     cwd: Path
+    init_scripts_done: bool = False
+    """The runner ran the agent's init scripts before starting this process (`AGYN_INIT_SCRIPTS_DONE`)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeEnv:
@@ -75,7 +78,8 @@ class RuntimeEnv:
                    llm_base_url=environ.get("AGYN_LLM_BASE_URL") or f"{url}/v1",
                    state_dir=Path(environ["AGYN_STATE_DIR"]),
                    mcp_servers=McpServer.parse_list(environ.get("AGYN_MCP_SERVERS", "")),
-                   traces_endpoint=traces_endpoint(environ, url), cwd=Path.cwd())
+                   traces_endpoint=traces_endpoint(environ, url), cwd=Path.cwd(),
+                   init_scripts_done=environ.get(INIT_SCRIPTS_DONE, "").strip().lower() in ("1", "true"))
 
     @property
     def traces_headers(self) -> dict[str, str]:
@@ -145,14 +149,15 @@ class AgentRuntime:
 
     async def start(self) -> list[dict[str, Any]]:
         """Everything the first turn needs, asked for at once: the agent's model and configuration, its
-        skills (written as files) and init scripts (run), and the messages already waiting, which are
-        returned. Retried while the platform is not reachable yet."""
+        skills (written as files) and init scripts (run, unless the runner ran them), and the messages
+        already waiting, which are returned. Retried while the platform is not reachable yet."""
         waiting: list[dict[str, Any]] = []
         for delay in (*START_ATTEMPTS, None):
             try:
                 agent, skills, scripts, waiting = await asyncio.gather(
                     self._get(f"/api/v1/agents/{self.env.agent_id}"),
                     self._all("/api/v1/skills", {"agent_id": self.env.agent_id}),
+                    self._no_scripts() if self.env.init_scripts_done else
                     self._all("/api/v1/init-scripts", {"agent_id": self.env.agent_id}), self.pending())
                 break
             except httpx.TransportError as error:
@@ -172,6 +177,10 @@ class AgentRuntime:
                                  summarization=Summarization.from_configuration(configuration))
         await self.run_init_scripts(scripts)
         return waiting
+
+    @staticmethod
+    async def _no_scripts() -> list[dict[str, Any]]:
+        return []
 
     async def run_init_scripts(self, scripts: list[dict[str, Any]]) -> None:
         for script in sorted(scripts, key=lambda s: str(s.get("created_at", ""))):

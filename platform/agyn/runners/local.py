@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agyn.runners.runtime import ContainerState, Observed, StartFailed, WorkloadSpec
+from agyn.runners.runtime import INIT_SCRIPTS_DONE, ContainerState, Observed, StartFailed, WorkloadSpec
 
 log = logging.getLogger("agyn.runners.local")
 
@@ -179,6 +179,7 @@ class LocalRuntime:
             servers.append({"name": mcp.name, "transport": "streamable_http",
                             "url": f"http://127.0.0.1:{port}/mcp"})
         env["AGYN_MCP_SERVERS"] = json.dumps(servers)
+        env[INIT_SCRIPTS_DONE] = "1"
         try:
             argv = shlex.split(spec.runtime_command)
         except ValueError as error:

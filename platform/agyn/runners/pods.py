@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agyn.runners.runtime import ContainerState, Observed, WorkloadSpec
+from agyn.runners.runtime import INIT_SCRIPTS_DONE, ContainerState, Observed, WorkloadSpec
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 AGENT_ID = "agyn.io/agent-id"
@@ -189,7 +189,8 @@ def pod(spec: WorkloadSpec, options: PodOptions) -> dict[str, Any]:
         "name": MAIN, "image": image, "command": shlex.split(options.runtime_command),
         "env": [*agent_env, {"name": "AGYN_HOOKS", "value": json.dumps(hooks)},
                 {"name": "AGYN_STATE_DIR", "value": STATE_DIR},
-                {"name": "AGYN_MCP_SERVERS", "value": json.dumps(servers)}, volumes_env],
+                {"name": "AGYN_MCP_SERVERS", "value": json.dumps(servers)},
+                {"name": INIT_SCRIPTS_DONE, "value": "1"}, volumes_env],
         "volumeMounts": [runtime_mount, state_mount, *volume_mounts]}
     if spec.resources:
         main["resources"] = _resources(spec.resources)

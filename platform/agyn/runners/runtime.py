@@ -12,6 +12,10 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+INIT_SCRIPTS_DONE = "AGYN_INIT_SCRIPTS_DONE"
+"""Set (to 1) in the runtime's environment: the runner ran the workload's init scripts before it, so the
+runtime does not run them again."""
+
 ContainerRole = Literal["main", "sidecar", "init"]
 ObservedStatus = Literal["pending", "running", "exited", "failed", "lost", "reaped"]
 """pending: asked to start, not yet reported (a remote runner), or still starting; exited: the main
