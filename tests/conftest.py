@@ -6,9 +6,12 @@ run every database-backed test on PostgreSQL as well; the suite creates and drop
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +70,38 @@ async def _drop_postgres_database(server_url: str, name: str) -> None:
         await connection.close()
 
 
+@asynccontextmanager
+async def scratch_postgres(upgrade_env: Mapping[str, str] | None = None, data_dir: Path | None = None, *,
+                           server_url: str | None = None) -> AsyncIterator[str]:
+    """A fresh database on the test server (`server_url`, default AGYN_TEST_POSTGRES_URL), dropped with whatever
+    is still connected when the block ends; its URL. With `upgrade_env` and `data_dir`, brought to the schema
+    first by `agyn db upgrade --data-dir data_dir` run in that environment with AGYN_DATABASE_URL set."""
+    server = server_url or POSTGRES_URL
+    assert server, "AGYN_TEST_POSTGRES_URL is not set"
+    url, name = await _create_postgres_database(server)
+    try:
+        if upgrade_env is not None:
+            assert data_dir is not None, "name the data dir `agyn db upgrade` runs with"
+            argv = [str(Path(sys.executable).with_name("agyn")), "db", "upgrade", "--data-dir", str(data_dir)]
+            upgraded = await asyncio.to_thread(subprocess.run, argv, env={**upgrade_env, "AGYN_DATABASE_URL": url},
+                                               capture_output=True, text=True, timeout=120, check=False)
+            assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        yield url
+    finally:
+        await _drop_postgres_database(server, name)
+
+
+@asynccontextmanager
+async def database_env(backend: str, env: Mapping[str, str], data_dir: Path) -> AsyncIterator[dict[str, str]]:
+    """`env` for the platform's processes on this backend: as it is on SQLite (the data dir's own file); with a
+    scratch PostgreSQL database, brought to the schema, on PostgreSQL."""
+    if backend == "sqlite":
+        yield dict(env)
+        return
+    async with scratch_postgres(env, data_dir) as url:
+        yield {**env, "AGYN_DATABASE_URL": url}
+
+
 @pytest_asyncio.fixture(scope="session", params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, session_tmp: Path) -> AsyncIterator[str]:
     """A migrated database per backend, shared by the session and emptied before each test."""
@@ -77,15 +112,11 @@ async def database_url(request: pytest.FixtureRequest, session_tmp: Path) -> Asy
         await database.dispose()
         yield url
         return
-    assert POSTGRES_URL is not None
-    url, name = await _create_postgres_database(POSTGRES_URL)
-    database = Database(url)
-    await migrations.upgrade(database)
-    await database.dispose()
-    try:
+    async with scratch_postgres() as url:
+        database = Database(url)
+        await migrations.upgrade(database)
+        await database.dispose()
         yield url
-    finally:
-        await _drop_postgres_database(POSTGRES_URL, name)
 
 
 async def empty_database(url: str) -> None:

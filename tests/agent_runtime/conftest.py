@@ -19,7 +19,7 @@ import pytest
 
 from agyn.agent_runtime.tools import McpServer
 from tests.cli.test_cli import AGYN, Serve, cli_env, free_port
-from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, database_env
 
 HERE = Path(__file__).parent
 SUITES = HERE / "suites"
@@ -156,26 +156,16 @@ async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 async def platform_process(backend: str, workdir: Path, **settings: str) -> AsyncIterator[Server]:
     env = cli_env(AGYN_LOG_LEVEL="info", AGYN_TESTLLM__SUITES_DIR=str(SUITES),
                   PYTHONPATH=str(REPO), PATH=f"{AGYN.parent}{os.pathsep}{os.environ.get('PATH', '')}", **settings)
-    database: str | None = None
-    database_url = f"sqlite+aiosqlite:///{(workdir / 'data' / 'agyn.db').resolve()}"
-    if backend == "postgresql":
-        assert POSTGRES_URL is not None
-        database_url, database = await _create_postgres_database(POSTGRES_URL)
-        env["AGYN_DATABASE_URL"] = database_url
-        upgraded = subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env,
-                                  capture_output=True, text=True, timeout=120, check=False)
-        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-    serve = Serve(workdir / "data", cwd=workdir, env=env)
-    try:
-        serve.wait_healthy()
-        token = (workdir / "data" / "admin-token").read_text().strip()
-        with httpx.Client(base_url=serve.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
-            yield Server(serve, serve.url, database_url, api)
-    finally:
-        serve.stop()
-        if database is not None:
-            assert POSTGRES_URL is not None
-            await _drop_postgres_database(POSTGRES_URL, database)
+    async with database_env(backend, env, workdir / "data") as env:
+        database_url = env.get("AGYN_DATABASE_URL", f"sqlite+aiosqlite:///{(workdir / 'data' / 'agyn.db').resolve()}")
+        serve = Serve(workdir / "data", cwd=workdir, env=env)
+        try:
+            serve.wait_healthy()
+            token = (workdir / "data" / "admin-token").read_text().strip()
+            with httpx.Client(base_url=serve.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+                yield Server(serve, serve.url, database_url, api)
+        finally:
+            serve.stop()
 """Where the `agyn` command is: put first on the PATH of the shells the runtime starts."""
 
 

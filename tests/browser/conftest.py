@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ import pytest
 
 from tests.browser.harness import REPO, Platform, World, ensure_bundle, make_world
 from tests.cli.test_cli import AGYN
-from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, scratch_postgres
 
 ARTIFACTS = REPO / "artifacts" / "browser"
 """Screenshots of each step (gitignored)."""
@@ -19,24 +20,18 @@ ARTIFACTS = REPO / "artifacts" / "browser"
 async def running_platform(backend: str, workdir: Path, **settings: str) -> AsyncIterator[Platform]:
     """The platform with the page built, on SQLite or a fresh PostgreSQL database."""
     ensure_bundle()
-    database: str | None = None
-    database_url: str | None = None
-    if backend == "postgresql":
-        assert POSTGRES_URL is not None
-        database_url, database = await _create_postgres_database(POSTGRES_URL)
-    platform = Platform(workdir, database_url, backend, **settings)
-    try:
-        if database_url:
-            upgraded = subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(platform.data_dir)],
-                                      env=platform.env, capture_output=True, text=True, timeout=120, check=False)
-            assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-        platform.start()
-        yield platform
-    finally:
-        platform.stop()
-        if database is not None:
-            assert POSTGRES_URL is not None
-            await _drop_postgres_database(POSTGRES_URL, database)
+    async with contextlib.AsyncExitStack() as stack:
+        database_url = await stack.enter_async_context(scratch_postgres()) if backend == "postgresql" else None
+        platform = Platform(workdir, database_url, backend, **settings)
+        try:
+            if database_url:
+                upgraded = subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(platform.data_dir)],
+                                          env=platform.env, capture_output=True, text=True, timeout=120, check=False)
+                assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+            platform.start()
+            yield platform
+        finally:
+            platform.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -5,7 +5,6 @@ through the API."""
 from __future__ import annotations
 
 import secrets
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,8 +17,8 @@ import openai
 import pytest
 import pytest_asyncio
 
-from tests.cli.test_cli import AGYN, Serve, cli_env, free_port
-from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.cli.test_cli import Serve, cli_env, free_port
+from tests.conftest import BACKENDS, database_env
 from tests.llm_proxy import stub_upstream
 
 READ_TIMEOUT = 1.0
@@ -54,24 +53,14 @@ async def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     workdir = tmp_path_factory.mktemp("llm-proxy")
     env = cli_env(AGYN_METERING__FLUSH_INTERVAL="0.05", AGYN_LLM_PROXY__READ_TIMEOUT=str(READ_TIMEOUT),
                   AGYN_LOG_LEVEL="debug")
-    database: str | None = None
-    if request.param == "postgresql":
-        assert POSTGRES_URL is not None
-        url, database = await _create_postgres_database(POSTGRES_URL)
-        env["AGYN_DATABASE_URL"] = url
-        upgraded = subprocess.run([str(AGYN), "db", "upgrade", "--data-dir", str(workdir / "data")], env=env,
-                                  capture_output=True, text=True, timeout=120, check=False)
-        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-    serve = Serve(workdir / "data", cwd=workdir, env=env)
-    try:
-        serve.wait_healthy()
-        token = (workdir / "data" / "admin-token").read_text().strip()
-        yield Server(serve, serve.url, token, request.param)
-    finally:
-        serve.stop()
-        if database is not None:
-            assert POSTGRES_URL is not None
-            await _drop_postgres_database(POSTGRES_URL, database)
+    async with database_env(request.param, env, workdir / "data") as env:
+        serve = Serve(workdir / "data", cwd=workdir, env=env)
+        try:
+            serve.wait_healthy()
+            token = (workdir / "data" / "admin-token").read_text().strip()
+            yield Server(serve, serve.url, token, request.param)
+        finally:
+            serve.stop()
 
 
 @dataclass(frozen=True)

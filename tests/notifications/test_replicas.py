@@ -4,7 +4,6 @@ published. The two-process test needs PostgreSQL and Redis (AGYN_TEST_POSTGRES_U
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,8 +17,8 @@ import redis.asyncio as redis
 from agyn.notifications.broker import RedisBroker
 from agyn.notifications.envelope import Envelope
 from agyn.notifications.hub import Hub
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
-from tests.notifications.support import AGYN, REDIS_URL, WAIT, ServeProcess, cli_env, sse
+from tests.conftest import POSTGRES_URL, scratch_postgres
+from tests.notifications.support import REDIS_URL, WAIT, ServeProcess, cli_env, sse
 
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="set AGYN_TEST_REDIS_URL to run the Redis tests")
 
@@ -75,15 +74,15 @@ async def test_what_one_agyn_serve_publishes_reaches_sse_subscribers_of_another(
     """A message sent through one replica reaches the recipient's SSE stream on the other (and back);
     so does an agent's change."""
     assert REDIS_URL is not None
-    url, name = await _create_postgres_database(postgres_database)
-    env = cli_env(AGYN_DATABASE_URL=url, AGYN_REDIS_URL=REDIS_URL,
-                  AGYN_NOTIFICATIONS__REDIS_CHANNEL=f"agyn.test.{uuid.uuid4().hex}")
+    env = cli_env(AGYN_REDIS_URL=REDIS_URL, AGYN_NOTIFICATIONS__REDIS_CHANNEL=f"agyn.test.{uuid.uuid4().hex}")
     data_dir = tmp_path / "data"
+    async with scratch_postgres(env, data_dir, server_url=postgres_database) as url:
+        await _across_replicas({**env, "AGYN_DATABASE_URL": url}, data_dir)
+
+
+async def _across_replicas(env: dict[str, str], data_dir: Path) -> None:
     replicas: list[ServeProcess] = []
     try:
-        upgrade = await asyncio.to_thread(subprocess.run, [str(AGYN), "db", "upgrade", "--data-dir", str(data_dir)],
-                                          env=env, capture_output=True, text=True, timeout=120)
-        assert upgrade.returncode == 0, upgrade.stderr
         replicas.append(ServeProcess(data_dir, env, "a"))
         await replicas[0].healthy()
         token = (data_dir / "admin-token").read_text().strip()
@@ -121,7 +120,6 @@ async def test_what_one_agyn_serve_publishes_reaches_sse_subscribers_of_another(
     finally:
         for replica in replicas:
             replica.stop()
-        await _drop_postgres_database(postgres_database, name)
 
 
 def bearer(token: str) -> dict[str, str]:

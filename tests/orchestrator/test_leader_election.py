@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import Serve, admin_token, agyn, cli_env
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.cli.test_cli import Serve, admin_token, cli_env
+from tests.conftest import POSTGRES_URL, scratch_postgres
 from tests.orchestrator.support import RUNTIME_COMMAND, alive
 from tests.orchestrator.test_serve_restart import client, ok, replies, until, workload_pids, world
 
@@ -24,10 +24,13 @@ def logs(server: Serve) -> str:
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="AGYN_TEST_POSTGRES_URL is not set")
 async def test_exactly_one_orchestrates_and_a_kill_hands_over(tmp_path: Path) -> None:
-    url, name = await _create_postgres_database(POSTGRES_URL or "")
-    env = cli_env(AGYN_DATABASE_URL=url, AGYN_RUNNER__RUNTIME_COMMAND=RUNTIME_COMMAND,
-                  AGYN_ORCHESTRATOR__TICK_SECONDS="0.2", AGYN_ORCHESTRATOR__LEASE_RETRY_SECONDS="0.5")
-    assert agyn("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    env = cli_env(AGYN_RUNNER__RUNTIME_COMMAND=RUNTIME_COMMAND, AGYN_ORCHESTRATOR__TICK_SECONDS="0.2",
+                  AGYN_ORCHESTRATOR__LEASE_RETRY_SECONDS="0.5")
+    async with scratch_postgres(env, tmp_path / ".agyn") as url:
+        await _one_leader_then_a_handover(tmp_path, {**env, "AGYN_DATABASE_URL": url})
+
+
+async def _one_leader_then_a_handover(tmp_path: Path, env: dict[str, str]) -> None:
     servers = [Serve(tmp_path / "a", cwd=tmp_path, env=env)]
     leftovers: list[int] = []
     try:
@@ -69,4 +72,3 @@ async def test_exactly_one_orchestrates_and_a_kill_hands_over(tmp_path: Path) ->
         for pid in leftovers:  # the killed leader's workload process (no platform of its data dir restarts)
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        await _drop_postgres_database(POSTGRES_URL or "", name)

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cli.test_cli import AGYN, Serve, admin_token, agyn, cli_env
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.cli.test_cli import AGYN, Serve, admin_token, cli_env
+from tests.conftest import POSTGRES_URL, database_env
 from tests.orchestrator.support import RUNTIME_COMMAND, alive
 
 
@@ -83,18 +83,10 @@ def marked_pids(data: Path) -> list[int]:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_kill_9_leaves_no_orphan_and_the_message_is_still_answered(backend: str, tmp_path: Path) -> None:
     env = cli_env(AGYN_RUNNER__RUNTIME_COMMAND=RUNTIME_COMMAND, AGYN_ORCHESTRATOR__TICK_SECONDS="0.2")
-    name = None
-    if backend == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("AGYN_TEST_POSTGRES_URL is not set")
-        url, name = await _create_postgres_database(POSTGRES_URL)
-        env["AGYN_DATABASE_URL"] = url
-        assert agyn("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
-    try:
+    if backend == "postgresql" and not POSTGRES_URL:
+        pytest.skip("AGYN_TEST_POSTGRES_URL is not set")
+    async with database_env(backend, env, tmp_path / ".agyn") as env:
         _kill_and_restart(tmp_path, env)
-    finally:
-        if name:
-            await _drop_postgres_database(POSTGRES_URL or "", name)
 
 
 def _kill_and_restart(tmp_path: Path, env: dict[str, str]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli import TOKEN_PATTERN, Serve, admin_token, agyn, cli_env, free_port, one_error_line
-from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, scratch_postgres
 
 SECRET_PATH = "/api/v1/namespaces/agyn/secrets/agyn-admin-token"
 
@@ -85,14 +85,8 @@ async def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield {}
         return
-    assert POSTGRES_URL is not None
-    url, name = await _create_postgres_database(POSTGRES_URL)
-    try:
-        upgraded = agyn("db", "upgrade", cwd=tmp_path, env=cli_env(AGYN_DATABASE_URL=url))
-        assert upgraded.returncode == 0, upgraded.stderr
+    async with scratch_postgres(cli_env(), tmp_path / ".agyn") as url:
         yield {"AGYN_DATABASE_URL": url}
-    finally:
-        await _drop_postgres_database(POSTGRES_URL, name)
 
 
 def test_the_first_start_fills_the_secret_once(tmp_path: Path, kubernetes_api: tuple[SecretsServer, Path],

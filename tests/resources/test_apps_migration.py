@@ -19,7 +19,7 @@ from agyn.authorization.models import AuthorizationTuple
 from agyn.identity.models import Identity
 from agyn.kit.db import Database
 from agyn.organizations.models import Organization
-from tests.conftest import BACKENDS, POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, scratch_postgres
 
 
 @pytest_asyncio.fixture(params=BACKENDS)
@@ -29,14 +29,12 @@ async def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         yield database
         await database.dispose()
         return
-    assert POSTGRES_URL is not None
-    url, name = await _create_postgres_database(POSTGRES_URL)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await _drop_postgres_database(POSTGRES_URL, name)
+    async with scratch_postgres() as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            await database.dispose()
 
 
 async def tuples(database: Database) -> set[tuple[str, str, str]]:

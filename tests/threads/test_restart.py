@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.cli.test_cli import Serve, admin_token, cli_env
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import POSTGRES_URL, database_env
 
 
 def _api(url: str, token: str) -> httpx.Client:
@@ -25,20 +25,10 @@ def _ok(response: httpx.Response, status: int = 200) -> dict:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_unacked_survive_kill_9(backend: str, tmp_path: Path) -> None:
-    env = cli_env()
-    name = None
-    if backend == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("AGYN_TEST_POSTGRES_URL is not set")
-        url, name = await _create_postgres_database(POSTGRES_URL)
-        env = cli_env(AGYN_DATABASE_URL=url)
-        from tests.cli.test_cli import agyn
-        assert agyn("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
-    try:
+    if backend == "postgresql" and not POSTGRES_URL:
+        pytest.skip("AGYN_TEST_POSTGRES_URL is not set")
+    async with database_env(backend, cli_env(), tmp_path / ".agyn") as env:
         _kill_and_restart(tmp_path, env)
-    finally:
-        if name:
-            await _drop_postgres_database(POSTGRES_URL or "", name)
 
 
 def _kill_and_restart(tmp_path: Path, env: dict[str, str]) -> None:

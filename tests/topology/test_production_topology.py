@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli import AGYN, Serve, agyn, cli_env, free_port, stop_process
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.conftest import POSTGRES_URL, scratch_postgres
 from tests.orchestrator.test_serve_restart import client, ok, until
 
 pytestmark = pytest.mark.slow
@@ -98,11 +98,8 @@ def replies(url: str, setup: dict[str, Any], thread: int) -> list[str]:
 async def shared_database(tmp_path: Path) -> Any:
     if not POSTGRES_URL or not REDIS_URL:
         pytest.skip("the production topology needs AGYN_TEST_POSTGRES_URL and AGYN_TEST_REDIS_URL")
-    url, name = await _create_postgres_database(POSTGRES_URL)
-    try:
+    async with scratch_postgres() as url:
         yield url
-    finally:
-        await _drop_postgres_database(POSTGRES_URL, name)
 
 
 def test_two_apis_two_orchestrators_and_a_remote_runner(tmp_path: Path, shared_database: str) -> None:
