@@ -15,6 +15,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from served import percentile
+
 from agyn.authorization.engine import Engine, InMemoryTupleStore, TupleKey
 
 
@@ -94,10 +96,8 @@ def check_queries(world: dict, count: int, seed: int) -> list[tuple[str, TupleKe
 
 
 def percentiles(samples_ns: list[int]) -> tuple[float, float, float]:
-    ordered = sorted(samples_ns)
-    p50 = ordered[len(ordered) // 2] / 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
-    return p50, p99, statistics.fmean(ordered) / 1000
+    """p50, p99 and the mean, in µs."""
+    return percentile(samples_ns, 0.5) / 1000, percentile(samples_ns, 0.99) / 1000, statistics.fmean(samples_ns) / 1000
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from served import AGYN, ServedPlatform, cpu_ms
+from served import AGYN, ServedPlatform, cpu_ms, percentile
 
 REPO = Path(__file__).resolve().parent.parent
 WEATHER = '{"temperature": "18°C", "condition": "partly cloudy"}'
@@ -235,7 +235,7 @@ async def measure(platform: Platform, world: dict[str, Any], messages: int, cold
     task.cancel()
     warm.sort()
     print(f"warm round trip over {messages} messages: p50 {statistics.median(warm):.1f} ms, "
-          f"p99 {warm[max(0, int(len(warm) * 0.99) - 1)]:.1f} ms, max {warm[-1]:.1f} ms "
+          f"p99 {percentile(warm, 0.99):.1f} ms, max {warm[-1]:.1f} ms "
           f"(first message with its workload start: {first:.0f} ms)")
     print(f"  CPU per warm round trip: platform {cpu[0]:.1f} ms, agent runtime {cpu[1]:.1f} ms "
           "(steadier than the wall clock on a shared machine)")

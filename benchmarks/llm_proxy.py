@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from served import AGYN, scratch_postgres
+from served import AGYN, percentile, scratch_postgres
 
 POSTGRES_URL = os.environ.get("AGYN_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
 
@@ -230,11 +230,6 @@ async def first_event_ms(url: str, token: str | None, rounds: int) -> list[float
     return times
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 # --- the run ------------------------------------------------------------------------------------------
 
 
@@ -284,11 +279,12 @@ def run(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> None:
         ps = asyncio.run(first_event_ms(proxy_url, token, args.stream_rounds))
         print(f"streaming, 1 connection, time to first event ({args.stream_rounds} calls)   p50 ms    p99 ms")
         print(f"  upstream directly                                   {statistics.median(ds):8.3f}  "
-              f"{pct(ds, 0.99):8.3f}")
+              f"{percentile(ds, 0.99):8.3f}")
         print(f"  through the proxy                                   {statistics.median(ps):8.3f}  "
-              f"{pct(ps, 0.99):8.3f}")
+              f"{percentile(ps, 0.99):8.3f}")
         print(f"  added by the proxy                                  "
-              f"{statistics.median(ps) - statistics.median(ds):8.3f}  {pct(ps, 0.99) - pct(ds, 0.99):8.3f}\n")
+              f"{statistics.median(ps) - statistics.median(ds):8.3f}  "
+              f"{percentile(ps, 0.99) - percentile(ds, 0.99):8.3f}\n")
 
         done = p1.requests + pn.requests + 2 * args.stream_rounds + 100
         readings = [rss_mib(agyn.pid)]

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from served import AGYN, free_port
+from served import AGYN, free_port, percentile
 from websockets.asyncio.client import ClientConnection, connect
 
 POSTGRES_URL = os.environ.get("AGYN_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres")
@@ -184,11 +184,6 @@ async def socketio_client(url: str, token: str, room: str, arrivals: Arrivals, p
                     arrivals.note(match.group(1), now)
                     if parse:
                         arrivals.note_envelope(json.dumps(json.loads(data[2:])[1]).encode())
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def scenario(replicas: list[Replica], token: str, agent_id: str, kind: str, clients: int,

@@ -4,6 +4,7 @@ port, started and healthy, its admin token read; `stop()` ends it."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import socket
@@ -11,13 +12,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 AGYN = Path(sys.executable).with_name("agyn")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile of `values` (in any order), `q` from 0 to 1: p99 of 200 is the 198th."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def cpu_ms(pid: int) -> float:

@@ -35,6 +35,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from served import percentile
 
 from agyn.kit.ids import uuid7
 
@@ -183,10 +184,6 @@ async def sends(base: str, people: list[tuple[str, str]], mine: dict[str, list[s
     return sent
 
 
-def percentile(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * p))] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("AGYN_TEST_POSTGRES_URL",
@@ -238,7 +235,7 @@ def main() -> None:
                     measured = latencies(base, people, path, args.requests, args.seed)
                     what = "" if path == "/me" else " (page of 50)"
                     print(f"GET {path}{what}: p50 {statistics.median(measured) * 1000:.2f} ms, "
-                          f"p99 {percentile(measured, 0.99):.2f} ms over {len(measured)} requests "
+                          f"p99 {percentile(measured, 0.99) * 1000:.2f} ms over {len(measured)} requests "
                           + ("(the floor: authentication alone)" if path == "/me" else "(target p50 <= 10 ms)"))
                 sent = asyncio.run(sends(base, people, mine, args.duration, args.concurrency, args.seed))
                 print(f"POST /api/v1/threads/{{id}}/messages: {sent / args.duration:,.0f} sends/s "

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from served import ServedPlatform
+from served import ServedPlatform, percentile
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -78,11 +78,6 @@ def setup(platform: Platform, conversations: int) -> dict[str, Any]:
         created.raise_for_status()
         ids.append(created.json()["id"])
     return {"org": org, "people": people, "conversation": ids[-1]}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def transfer(browser: Any, url: str, token: str) -> int:
