@@ -3,12 +3,12 @@ port). `agyn runner serve --platform-url URL --token <runner service token>` lon
 `POST /api/v1/runner-channel`: each request reports the state of every workload the runner has, and
 its answer carries what the runner must do (start these, stop those, remove these volumes).
 
-Commands are derived, not queued: the answer lists every start the runner has not reported yet and
-every stop of a workload it still reports, and every volume removal it has not confirmed (a runner
-confirms a removal in the report after it, until a report carrying it is answered), so a lost or
-cancelled request loses nothing. A start's
-spec (with its workload token and resolved ENVs) is held in this process's memory until the runner
-reports the workload, never stored. The channel is served by the process that orchestrates.
+Commands are derived, not queued: the answer lists every start the runner has not reported yet, every
+stop of a workload it still reports, and every volume removal it has not confirmed (a runner confirms a
+removal in each report after it, until one carrying it is answered), so a lost or cancelled request loses
+nothing. A start's spec (with its workload token and resolved ENVs) is held in this process's memory
+until the runner reports the workload, never stored. The channel is served by the process that
+orchestrates.
 """
 
 from __future__ import annotations
