@@ -80,7 +80,7 @@ def kubernetes_api(tmp_path: Path) -> Iterator[tuple[SecretsServer, Path]]:
 
 
 @pytest.fixture(params=BACKENDS)
-async def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+async def database_setting(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     """Nothing for SQLite (the data dir's file); a fresh, migrated database on PostgreSQL."""
     if request.param == "sqlite":
         yield {}
@@ -90,9 +90,9 @@ async def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 def test_the_first_start_fills_the_secret_once(tmp_path: Path, kubernetes_api: tuple[SecretsServer, Path],
-                                               database_env: dict[str, str]) -> None:
+                                               database_setting: dict[str, str]) -> None:
     state, kubeconfig = kubernetes_api
-    env = cli_env(AGYN_ADMIN_TOKEN_SECRET="agyn/agyn-admin-token", KUBECONFIG=str(kubeconfig), **database_env)
+    env = cli_env(AGYN_ADMIN_TOKEN_SECRET="agyn/agyn-admin-token", KUBECONFIG=str(kubeconfig), **database_setting)
     first = Serve(tmp_path / "data", cwd=tmp_path, env=env)
     try:
         first.wait_healthy()
@@ -111,11 +111,11 @@ def test_the_first_start_fills_the_secret_once(tmp_path: Path, kubernetes_api: t
 
 
 def test_a_refused_write_fails_the_start_and_the_next_start_bootstraps(
-        tmp_path: Path, kubernetes_api: tuple[SecretsServer, Path], database_env: dict[str, str]) -> None:
+        tmp_path: Path, kubernetes_api: tuple[SecretsServer, Path], database_setting: dict[str, str]) -> None:
     """Without the right to write the Secret the first start fails whole (no admin only a file knows about);
     once the right is there, the next start creates the admin and fills the Secret."""
     state, kubeconfig = kubernetes_api
-    env = cli_env(AGYN_ADMIN_TOKEN_SECRET="agyn/agyn-admin-token", KUBECONFIG=str(kubeconfig), **database_env)
+    env = cli_env(AGYN_ADMIN_TOKEN_SECRET="agyn/agyn-admin-token", KUBECONFIG=str(kubeconfig), **database_setting)
     state.status = 403
     refused = agyn("serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port()), cwd=tmp_path, env=env)
     assert refused.returncode != 0
